@@ -1,0 +1,152 @@
+"""``LuciaClient``: the configuration, the cached user and the one refresh in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from urllib.parse import urljoin
+
+from ._compat import FetchTransport, PyodidePage
+from ._compat._protocols import Page, Transport
+from ._errors import AUTH_NOT_AUTHENTICATED, LuciaError
+from ._redirect import check_redirect
+from ._responses import logout_result, refresh_result
+from ._user import User, user_from_page_data_json, user_from_script_text
+
+logger = logging.getLogger("lucia_pyodide")
+
+#: lucia-sveltekit 0.10's access-token lifetime: what an empty refresh answer means.
+DEFAULT_SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000
+
+
+class LuciaClient:
+    """A session client for one Lucia server.
+
+    The module functions ``get_user``, ``refresh_session`` and ``sign_out`` use a
+    default instance; make your own to mount the endpoints elsewhere, to talk to
+    a server from Node (``base_url`` is then required) or to change the timeout::
+
+        client = LuciaClient("https://app.example", timeout=5)
+        expires = await client.refresh_session()
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float = 10.0,
+        session_lifetime_ms: int = DEFAULT_SESSION_LIFETIME_MS,
+        refresh_path: str = "/api/auth/refresh-session",
+        logout_path: str = "/api/auth/logout",
+        allowed_redirect_origins: Iterable[str] = (),
+        headers: Mapping[str, str] | None = None,
+        transport: Transport | None = None,
+        page: Page | None = None,
+    ) -> None:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, not {timeout!r}")
+        if session_lifetime_ms <= 0:
+            raise ValueError(f"session_lifetime_ms must be positive, not {session_lifetime_ms!r}")
+        self.base_url = base_url
+        self.timeout = float(timeout)
+        self.session_lifetime_ms = session_lifetime_ms
+        self.refresh_url = urljoin(base_url, refresh_path) if base_url else refresh_path
+        self.logout_url = urljoin(base_url, logout_path) if base_url else logout_path
+        self.allowed_redirect_origins = tuple(allowed_redirect_origins)
+        #: Extra request headers, for hosts that keep no cookies or send no Origin (Node).
+        self.headers: Mapping[str, str] = dict(headers or {})
+        self._transport: Transport = transport if transport is not None else FetchTransport()
+        self._page: Page = page if page is not None else PyodidePage()
+        self._user: User | None = None
+        self._user_read = False
+        #: Why ``get_user()`` returned ``None``: no page data, signed out, or signed out here.
+        self.user_reason = "not read yet"
+        self._refresh: asyncio.Future[int] | None = None
+
+    # -- the user -----------------------------------------------------------------
+    def get_user(self) -> User | None:
+        """The user the server rendered into the page, or ``None`` when signed out.
+
+        Read without a request, from ``globalThis._lucia_page_data`` (lucia-sveltekit)
+        or else ``<script type="application/json" id="lucia-user">``, then cached.
+        Corrupt page data raises ``LuciaError("AUTH_INVALID_USER_DATA")``.
+        """
+        if not self._user_read:
+            self._user = self._read_user()
+            self._user_read = True
+        return self._user
+
+    def _read_user(self) -> User | None:
+        page_data = self._page.page_data_json()
+        if page_data is not None:
+            user = user_from_page_data_json(page_data)
+            self.user_reason = "signed in" if user else "_lucia_page_data says signed out (null)"
+            return user
+        script = self._page.user_script_text()
+        if script is not None:
+            user = user_from_script_text(script)
+            self.user_reason = "signed in" if user else "#lucia-user says signed out (null)"
+            return user
+        self.user_reason = (
+            "no user data in the page: neither globalThis._lucia_page_data nor "
+            '<script id="lucia-user"> exists (is the server rendering it?)'
+        )
+        logger.debug("get_user: %s", self.user_reason)
+        return None
+
+    def forget_user(self, reason: str = "signed out") -> None:
+        """Drop the cached user: ``get_user()`` returns ``None`` until the next page load."""
+        self._user, self._user_read, self.user_reason = None, True, reason
+
+    # -- requests -------------------------------------------------------------------
+    async def refresh_session(self) -> int:
+        """Refresh the session; return its new expiry in ms since the Unix epoch.
+
+        Calls made while one refresh is in flight share it (the refresh token is
+        single-use, so a second request would fail). A server that answers with an
+        empty body, as lucia-sveltekit 0.10 does, gets ``now + session_lifetime_ms``.
+        """
+        if self._refresh is None:
+            self._refresh = asyncio.ensure_future(self._do_refresh())
+            self._refresh.add_done_callback(self._refresh_done)
+        # shield: one caller giving up must not cancel the request the others await.
+        return await asyncio.shield(self._refresh)
+
+    def _refresh_done(self, future: asyncio.Future[int]) -> None:
+        self._refresh = None
+        if not future.cancelled():
+            future.exception()  # mark retrieved: every awaiting caller sees it anyway
+
+    async def _do_refresh(self) -> int:
+        response = await self._transport.post(
+            self.refresh_url, timeout=self.timeout, headers=self.headers
+        )
+        return refresh_result(
+            response, now_ms=int(time.time() * 1000), session_lifetime_ms=self.session_lifetime_ms
+        )
+
+    async def sign_out(self, redirect: str | None = None) -> None:
+        """Sign out, forget the user, then go to ``redirect`` if given.
+
+        Raises ``LuciaError("AUTH_NOT_AUTHENTICATED")`` when no user is signed in and
+        ``UnsafeRedirectError`` for a target off the page's origin, both before any
+        request is sent.
+        """
+        target = None
+        if redirect is not None:
+            target = check_redirect(
+                redirect,
+                page_origin=self._page.origin(),
+                allowed_origins=self.allowed_redirect_origins,
+            )
+        if self.get_user() is None:
+            raise LuciaError(AUTH_NOT_AUTHENTICATED, f"sign_out: {self.user_reason}")
+        response = await self._transport.post(
+            self.logout_url, timeout=self.timeout, headers=self.headers
+        )
+        logout_result(response)
+        self.forget_user("signed out by sign_out()")
+        if target is not None:
+            self._page.navigate(target)

@@ -1,0 +1,51 @@
+"""The one exception type of lucia_pyodide and the codes it carries.
+
+Codes are the strings the Lucia server sends as ``{"message": CODE}``, so the
+same name means the same thing on server and client; the client adds a few of
+its own for what only it can see (bad page data, timeouts, unsafe redirects).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Sent by the server (lucia-sveltekit 0.10).
+AUTH_INVALID_REFRESH_TOKEN: Final = "AUTH_INVALID_REFRESH_TOKEN"
+AUTH_INVALID_ACCESS_TOKEN: Final = "AUTH_INVALID_ACCESS_TOKEN"
+AUTH_INVALID_REQUEST: Final = "AUTH_INVALID_REQUEST"
+DATABASE_FETCH_FAILED: Final = "DATABASE_FETCH_FAILED"
+DATABASE_UPDATE_FAILED: Final = "DATABASE_UPDATE_FAILED"
+UNKNOWN_ERROR: Final = "UNKNOWN_ERROR"
+# Raised by the client itself.
+AUTH_NOT_AUTHENTICATED: Final = "AUTH_NOT_AUTHENTICATED"
+AUTH_INVALID_USER_DATA: Final = "AUTH_INVALID_USER_DATA"
+REQUEST_TIMEOUT: Final = "REQUEST_TIMEOUT"
+UNSAFE_REDIRECT: Final = "UNSAFE_REDIRECT"
+
+
+class LuciaError(Exception):
+    """Every failure of a lucia_pyodide call.
+
+    ``code`` is what a program decides on (``err.code == "AUTH_INVALID_REFRESH_TOKEN"``);
+    ``detail`` is what a developer reads: the HTTP status, a body excerpt, the JS error.
+    ``status`` is the HTTP status when a response arrived, else ``None``.
+    """
+
+    def __init__(self, code: str, detail: str = "", *, status: int | None = None) -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+        self.status = status
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}" if self.detail else self.code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.detail!r}, status={self.status!r})"
+
+
+class UnsafeRedirectError(LuciaError, ValueError):
+    """A redirect target that is not a same-origin http(s) URL; raised before any request."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(UNSAFE_REDIRECT, detail)

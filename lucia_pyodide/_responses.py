@@ -1,0 +1,107 @@
+"""Where errors are made: turning an HTTP answer into a result or a ``LuciaError``.
+
+Pure Python. The server's error bodies are JSON labelled ``text/plain``, so the
+body is parsed whatever its content type, and nothing in it is trusted beyond
+what is checked here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from ._errors import UNKNOWN_ERROR, LuciaError
+
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+#: Expiries past this (year 9999) are refused as nonsense rather than returned.
+MAX_EXPIRES_MS = 253_402_300_799_999
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """What a transport hands back: the status and the body as text.
+
+    ``redirected_to`` is set when the server answered with a redirect, which the
+    client never follows (an auth endpoint has no business moving).
+    """
+
+    status: int
+    body: str
+    redirected_to: str | None = None
+
+
+def excerpt(text: str, limit: int = 80) -> str:
+    """A short, quoted, single-line rendering of a body for error details."""
+    if not text:
+        return "an empty body"
+    short = text[:limit] + ("…" if len(text) > limit else "")
+    return repr(short)
+
+
+def error_from_response(response: HttpResponse, what: str) -> LuciaError:
+    """The ``LuciaError`` for an answer that was not a success.
+
+    A ``{"message": CODE}`` body gives the server's own code; anything else
+    (HTML from a proxy, an empty body, a redirect) is ``UNKNOWN_ERROR`` with a
+    detail that says which it was.
+    """
+    status = response.status
+    if response.redirected_to is not None or 300 <= status < 400:
+        target = response.redirected_to or "an opaque location"
+        return LuciaError(
+            UNKNOWN_ERROR, f"{what}: HTTP {status} redirect to {target}, not followed", status=status
+        )
+    try:
+        payload = json.loads(response.body)
+    except (ValueError, RecursionError):
+        payload = None
+    message = payload.get("message") if isinstance(payload, dict) else None
+    if isinstance(message, str) and _CODE.fullmatch(message):
+        return LuciaError(message, f"{what}: HTTP {status}", status=status)
+    return LuciaError(
+        UNKNOWN_ERROR,
+        f"{what}: HTTP {status} with {excerpt(response.body)}, not a {{\"message\": CODE}} body",
+        status=status,
+    )
+
+
+def _is_success(response: HttpResponse) -> bool:
+    return 200 <= response.status < 300 and response.redirected_to is None
+
+
+def refresh_result(response: HttpResponse, *, now_ms: int, session_lifetime_ms: int) -> int:
+    """The new session's expiry (ms since the epoch) from a refresh answer.
+
+    A 2xx with ``{"expires": ms}`` returns ``ms``; a 2xx with an empty body (what
+    lucia-sveltekit 0.10 sends) returns ``now_ms + session_lifetime_ms``.
+    """
+    what = "refresh-session"
+    if not _is_success(response):
+        raise error_from_response(response, what)
+    if not response.body.strip():
+        return now_ms + session_lifetime_ms
+    try:
+        payload = json.loads(response.body)
+    except (ValueError, RecursionError):
+        raise LuciaError(
+            UNKNOWN_ERROR,
+            f"{what}: HTTP {response.status} with {excerpt(response.body)}, not JSON",
+            status=response.status,
+        ) from None
+    expires = payload.get("expires") if isinstance(payload, dict) else None
+    # bool is an int in Python, and a float would be a fraction of a millisecond.
+    if type(expires) is not int or not 0 < expires <= MAX_EXPIRES_MS:
+        raise LuciaError(
+            UNKNOWN_ERROR,
+            f"{what}: HTTP {response.status} with {excerpt(response.body)}, "
+            "expected {\"expires\": <ms since the epoch>}",
+            status=response.status,
+        )
+    return expires
+
+
+def logout_result(response: HttpResponse) -> None:
+    """Accept a logout answer (any 2xx) or raise the ``LuciaError`` it means."""
+    if not _is_success(response):
+        raise error_from_response(response, "logout")

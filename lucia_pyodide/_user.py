@@ -1,0 +1,114 @@
+"""Where the user comes from: parsing what the server rendered into the page.
+
+Pure Python: the page is read by ``_compat`` as JSON text, and everything here
+turns that text into a ``User`` or a specific ``AUTH_INVALID_USER_DATA`` error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ._errors import AUTH_INVALID_USER_DATA, LuciaError
+
+#: Deeper JSON than this is refused rather than risking a RecursionError.
+MAX_DEPTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """The signed-in user, read-only like the seed's ``Readonly<User>``.
+
+    ``user_id`` is the server's ``userId``; ``attributes`` holds the application's
+    own fields (``user.attributes["username"]``), frozen all the way down
+    (objects become read-only mappings, arrays tuples).
+    """
+
+    user_id: str
+    attributes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    def __repr__(self) -> str:
+        return f"User(user_id={self.user_id!r}, attributes={dict(self.attributes)!r})"
+
+
+def _invalid(source: str, what: str) -> LuciaError:
+    return LuciaError(AUTH_INVALID_USER_DATA, f"{source}: {what}")
+
+
+def _freeze(value: Any, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        return MappingProxyType({k: _freeze(v, depth + 1) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v, depth + 1) for v in value)
+    return value
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number"
+    )
+
+
+def user_from_object(value: object, source: str) -> User | None:
+    """Turn a decoded user value (``null`` or ``{"userId": ..., ...}``) into a ``User``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _invalid(source, f"the user is {_describe(value)}, expected an object or null")
+    user_id = value.get("userId")
+    if not isinstance(user_id, str) or not user_id:
+        raise _invalid(source, f"userId is {_describe(user_id)}, expected a non-empty string")
+    try:
+        attributes = _freeze({k: v for k, v in value.items() if k != "userId"})
+    except ValueError as err:
+        raise _invalid(source, str(err)) from None
+    return User(user_id=user_id, attributes=attributes)
+
+
+def _loads(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _invalid(source, f"nested deeper than Python can parse ({len(text)} chars)") from None
+    except ValueError as err:  # JSONDecodeError, and invalid surrogates
+        excerpt = text[:60] + ("…" if len(text) > 60 else "")
+        raise _invalid(source, f"not JSON ({err}): {excerpt!r}") from None
+
+
+def user_from_script_text(text: str, source: str = "#lucia-user") -> User | None:
+    """Parse the text of ``<script type="application/json" id="lucia-user">``."""
+    return user_from_object(_loads(text, source), source)
+
+
+def user_from_page_data_json(text: str, source: str = "_lucia_page_data") -> User | None:
+    """Parse lucia-sveltekit's hydration array, given as JSON text.
+
+    The array holds one entry per layout/page node, each ``null`` or an object
+    whose ``data`` member is that node's data; the ``data`` objects are merged in
+    order (later wins) and ``_lucia`` is the user.
+    """
+    nodes = _loads(text, source)
+    if not isinstance(nodes, list):
+        raise _invalid(source, f"the page data is {_describe(nodes)}, expected an array of nodes")
+    merged: dict[str, Any] = {}
+    for index, node in enumerate(nodes):
+        if node is None:
+            continue
+        if not isinstance(node, dict):
+            raise _invalid(source, f"node {index} is {_describe(node)}, expected an object or null")
+        data = node.get("data")
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            raise _invalid(source, f"node {index}'s data is {_describe(data)}, expected an object")
+        merged.update(data)
+    if "_lucia" not in merged:
+        raise _invalid(source, "no node's data has `_lucia`: is the server's Lucia load set up?")
+    return user_from_object(merged["_lucia"], f"{source} _lucia")

@@ -1,0 +1,354 @@
+"""The HTTP side: the two auth endpoints, sign-in/sign-up forms, hydrated pages, static files.
+
+Behaves like lucia-sveltekit 0.10 on the wire (see PROTOCOL.md), plus the
+extensions it names: ``{"expires": ms}`` refresh bodies (or empty ones, by
+setting) and the ``<script id="lucia-user">`` hydration form.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.cookies import SimpleCookie
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .store import Session, Store
+
+REFRESH_TOKEN_PATTERN = re.compile(r"rt_[A-Za-z0-9]{40}")
+REFRESH_COOKIE_MAX_AGE = 525600  # seconds, as lucia-sveltekit 0.10 sets it
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+HYDRATION_MARK = "<!--lucia:hydration-->"
+
+
+@dataclass
+class Config:
+    """Settings a test may change while the server runs (``POST /__test__/config``)."""
+
+    hydration: str = "sveltekit"  # "sveltekit" (window._lucia_page_data) or "script" (#lucia-user)
+    refresh_body: str = "json"  # "json" ({"expires": ms}) or "empty" (as lucia-sveltekit 0.10)
+    demo_username: str = "demo"
+    demo_password: str = "demo-password"
+    test_api: bool = False
+
+    def update(self, values: dict[str, Any]) -> None:
+        for key, value in values.items():
+            if key not in {"hydration", "refresh_body"}:
+                raise KeyError(key)
+            setattr(self, key, value)
+
+
+@dataclass
+class App:
+    """What the handler threads share: the store, the settings, the file mounts, counters."""
+
+    store: Store
+    config: Config = field(default_factory=Config)
+    mounts: list[tuple[str, Path]] = field(default_factory=list)
+    requests: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, key: str) -> None:
+        with self.lock:
+            self.requests[key] += 1
+
+
+def script_json(value: object) -> str:
+    """JSON that is safe inside a ``<script>`` element (no ``</script>`` breakout)."""
+    text = json.dumps(value, separators=(",", ":"))
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
+
+
+def hydration_html(user: dict[str, str] | None, mode: str) -> str:
+    """The script that hands the user to the client, the SvelteKit way or the JSON-tag way."""
+    if mode == "script":
+        return f'<script type="application/json" id="lucia-user">{script_json(user)}</script>'
+    nodes = [{"type": "data", "data": {"_lucia": user}, "uses": {}}, None]
+    return f"<script>window._lucia_page_data = {script_json(nodes)};</script>"
+
+
+class Handler(SimpleHTTPRequestHandler):
+    """One request. ``app`` is set on a subclass made per server."""
+
+    app: App
+    protocol_version = "HTTP/1.1"
+    extensions_map = {  # noqa: RUF012 - the base class's own class attribute
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".whl": "application/zip",
+        ".zip": "application/zip",
+        ".json": "application/json",
+    }
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+        if os.environ.get("REFSERVER_LOG"):
+            super().log_message(format, *args)
+
+    # -- plumbing ----------------------------------------------------------------------
+    @property
+    def route(self) -> str:
+        return urlsplit(self.path).path
+
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.path).query)
+
+    def cookies(self) -> dict[str, str]:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(self.headers.get("Cookie", ""))
+        except Exception:  # a malformed Cookie header is no cookies
+            return {}
+        return {name: morsel.value for name, morsel in jar.items()}
+
+    def read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(min(length, 1 << 20)) if length > 0 else b""
+
+    def respond(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str | None = None,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        for name, value in headers or []:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def fail(self, code: str) -> None:
+        """An error as lucia-sveltekit sends it: 500, JSON labelled text/plain."""
+        body = json.dumps({"message": code}).encode()
+        self.respond(500, body, "text/plain;charset=UTF-8")
+
+    def same_origin(self) -> bool:
+        return self.headers.get("Origin") == f"http://{self.headers.get('Host', '')}"
+
+    def session_cookies(self, session: Session, *, expires: bool) -> list[tuple[str, str]]:
+        access = f"access_token={session.access_token}; Path=/; HttpOnly; SameSite=Lax"
+        if expires:
+            when = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(session.expires_ms / 1000))
+            access += f"; Expires={when}"
+        refresh = (
+            f"refresh_token={session.refresh_token}; Path=/; HttpOnly; SameSite=Lax; "
+            f"Max-Age={REFRESH_COOKIE_MAX_AGE}"
+        )
+        return [("Set-Cookie", access), ("Set-Cookie", refresh)]
+
+    # -- dispatch ------------------------------------------------------------------------
+    def do_POST(self) -> None:
+        self.app.count(f"POST {self.route}")
+        routes = {
+            "/api/auth/refresh-session": self.refresh_session,
+            "/api/auth/logout": self.logout,
+            "/login": self.login_form,
+            "/signup": self.signup_form,
+        }
+        if self.app.config.test_api:
+            routes |= {
+                "/__test__/session": self.test_session,
+                "/__test__/config": self.test_config,
+                "/__test__/reset": self.test_reset,
+            }
+        handler = routes.get(self.route)
+        if handler is None:
+            self.respond(404, b"not found", "text/plain")
+        else:
+            handler()
+
+    def do_GET(self) -> None:
+        route = self.route
+        self.app.count(f"GET {route}")
+        pages = {"/": "app.html", "/app-py": "app-py.html"}
+        if route in pages:
+            self.render_app(pages[route])
+        elif route == "/login":
+            self.render_login()
+        elif route == "/__test__/stats" and self.app.config.test_api:
+            with self.app.lock:
+                body = json.dumps(dict(self.app.requests)).encode()
+            self.respond(200, body, "application/json")
+        else:
+            super().do_GET()
+
+    def translate_path(self, path: str) -> str:
+        """Map a URL path onto the first mount that has the file."""
+        route = urlsplit(path).path
+        for prefix, directory in self.app.mounts:
+            if not route.startswith(prefix):
+                continue
+            relative = route[len(prefix):].lstrip("/")
+            candidate = (directory / relative).resolve()
+            if candidate.is_relative_to(directory) and candidate.is_file():
+                return str(candidate)
+        return str(STATIC_DIR / "__missing__")
+
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
+        self.send_error(HTTPStatus.NOT_FOUND, "no listing")
+        return None
+
+    # -- the protocol --------------------------------------------------------------------
+    def refresh_session(self) -> None:
+        self.read_body()
+        if not self.same_origin():
+            return self.fail("AUTH_INVALID_REQUEST")
+        token = self.cookies().get("refresh_token", "")
+        user_id = (
+            self.app.store.use_refresh_token(token) if REFRESH_TOKEN_PATTERN.fullmatch(token) else None
+        )
+        if user_id is None:
+            return self.fail("AUTH_INVALID_REFRESH_TOKEN")
+        session = self.app.store.create_session(user_id)
+        cookies = self.session_cookies(session, expires=True)
+        if self.app.config.refresh_body == "empty":
+            return self.respond(200, b"", None, cookies)
+        body = json.dumps({"expires": session.expires_ms}).encode()
+        return self.respond(200, body, "application/json", cookies)
+
+    def logout(self) -> None:
+        self.read_body()
+        if not self.same_origin():
+            return self.fail("AUTH_INVALID_REQUEST")
+        cookies = self.cookies()
+        access = cookies.get("access_token", "")
+        if not access:
+            return self.fail("AUTH_INVALID_ACCESS_TOKEN")
+        self.app.store.delete_session(access, cookies.get("refresh_token"))
+        blank = [
+            ("Set-Cookie", f"{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+            for name in ("access_token", "refresh_token")
+        ]
+        return self.respond(200, b"", None, blank)
+
+    def current_user(self) -> tuple[dict[str, str] | None, list[tuple[str, str]]]:
+        """The page's user, refreshing an expired session from the refresh token as 0.10 does."""
+        cookies = self.cookies()
+        user_id = self.app.store.session_user(cookies.get("access_token", ""))
+        if user_id is not None:
+            return self.app.store.user(user_id), []
+        token = cookies.get("refresh_token", "")
+        if REFRESH_TOKEN_PATTERN.fullmatch(token):
+            user_id = self.app.store.use_refresh_token(token)
+            if user_id is not None:
+                session = self.app.store.create_session(user_id)
+                return self.app.store.user(user_id), self.session_cookies(session, expires=False)
+        return None, []
+
+    # -- pages and forms ---------------------------------------------------------------
+    def render_app(self, page: str) -> None:
+        user, cookies = self.current_user()
+        mode = self.query().get("hydration", [self.app.config.hydration])[0]
+        text = (STATIC_DIR / page).read_text().replace(HYDRATION_MARK, hydration_html(user, mode))
+        self.respond(200, text.encode(), "text/html; charset=utf-8", cookies)
+
+    def render_login(self, message: str = "", status: int = 200) -> None:
+        config = self.app.config
+        text = (
+            (STATIC_DIR / "login.html").read_text()
+            .replace("{{message}}", html.escape(message))
+            .replace("{{message_hidden}}", "" if message else "hidden")
+            .replace("{{demo_username}}", html.escape(config.demo_username))
+            .replace("{{demo_password}}", html.escape(config.demo_password))
+        )
+        self.respond(status, text.encode(), "text/html; charset=utf-8")
+
+    def form(self) -> dict[str, str]:
+        fields = parse_qs(self.read_body().decode("utf-8", "replace"))
+        return {key: values[0] for key, values in fields.items()}
+
+    def sign_in(self, user_id: str, target: str) -> None:
+        session = self.app.store.create_session(user_id)
+        cookies = self.session_cookies(session, expires=False)
+        location = target if target.startswith("/") and not target.startswith("//") else "/"
+        self.respond(303, b"", None, [("Location", location), *cookies])
+
+    def login_form(self) -> None:
+        fields = self.form()
+        user_id = self.app.store.authenticate(fields.get("username", ""), fields.get("password", ""))
+        if user_id is None:
+            return self.render_login("Wrong username or password.", 401)
+        return self.sign_in(user_id, fields.get("next", "/"))
+
+    def signup_form(self) -> None:
+        fields = self.form()
+        username, password = fields.get("username", "").strip(), fields.get("password", "")
+        if not 1 <= len(username) <= 64 or len(password) < 8:
+            return self.render_login("Sign-up needs a username and a password of 8+ characters.", 400)
+        try:
+            user_id = self.app.store.create_user(username, password)
+        except KeyError:
+            return self.render_login(f"The name {username!r} is taken.", 409)
+        return self.sign_in(user_id, fields.get("next", "/"))
+
+    # -- test control (only with test_api) --------------------------------------------
+    def json_body(self) -> dict[str, Any]:
+        value = json.loads(self.read_body() or b"{}")
+        return value if isinstance(value, dict) else {}
+
+    def test_session(self) -> None:
+        """Make (or reuse) a user and a session; return its tokens and set its cookies."""
+        fields = self.json_body()
+        username = str(fields.get("username", "tester"))
+        try:
+            user_id = self.app.store.create_user(username, "test-password")
+        except KeyError:
+            user_id = self.app.store.authenticate(username, "test-password") or ""
+        session = self.app.store.create_session(user_id)
+        body = json.dumps({
+            "userId": user_id, "username": username, "access_token": session.access_token,
+            "refresh_token": session.refresh_token, "expires": session.expires_ms,
+        }).encode()
+        self.respond(200, body, "application/json", self.session_cookies(session, expires=False))
+
+    def test_config(self) -> None:
+        self.app.config.update(self.json_body())
+        self.respond(200, b"{}", "application/json")
+
+    def test_reset(self) -> None:
+        self.read_body()
+        with self.app.lock:
+            self.app.requests.clear()
+        self.app.config.update({"hydration": "sveltekit", "refresh_body": "json"})
+        self.respond(200, b"{}", "application/json")
+
+
+def make_server(app: App, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    """A server bound to ``host:port`` (0: a free port), not yet serving."""
+    handler = type("BoundHandler", (Handler,), {"app": app})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def seed_demo_user(app: App) -> None:
+    try:
+        app.store.create_user(app.config.demo_username, app.config.demo_password)
+    except KeyError:
+        pass
+
+
+def start_in_thread(app: App, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    """Start serving in a daemon thread; ``server.shutdown()`` stops it."""
+    server = make_server(app, host, port)
+    threading.Thread(target=server.serve_forever, name="refserver", daemon=True).start()
+    return server

@@ -1,0 +1,122 @@
+"""Fetch Pyodide (npm), PyPI wheels and PyScript (npm) into build/, offline-ready and idempotent.
+
+Pyodide's npm package has no packages; the ones tests and PyScript need
+(micropip, pytest and their dependencies) are pure-Python wheels fetched from
+PyPI, placed under the lock file's names, with the lock's sha256 rewritten to
+match (PyPI's files are not byte-identical to the CDN's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+PYODIDE_VERSION = "314.0.7"
+PYSCRIPT_VERSION = "0.7.31"
+#: Packages whose dependency closure (from the lock) goes into the dist dir.
+ROOT_PACKAGES = ("micropip", "pytest", "tblib")
+STAMP = ".lucia-assets"
+
+
+def run(*cmd: str) -> None:
+    """Run quietly; on failure the error carries the command's stderr."""
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def npm_pack(spec: str, cache: Path) -> Path:
+    """Download an npm tarball once into ``cache``."""
+    cache.mkdir(parents=True, exist_ok=True)
+    name = spec.lstrip("@").replace("/", "-").replace("@", "-") + ".tgz"
+    tarball = cache / name
+    if not tarball.exists():
+        run("npm", "pack", "--silent", spec, "--pack-destination", str(cache))
+    return tarball
+
+
+def extract_package(tarball: Path, dest: Path, subdir: str = "") -> None:
+    """Extract ``package/<subdir>`` of an npm tarball into ``dest``."""
+    prefix = f"package/{subdir}".rstrip("/") + "/"
+    with tarfile.open(tarball) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix) and m.isfile()]
+        for member in members:
+            member.name = member.name[len(prefix):]
+        tar.extractall(dest, members=members, filter="data")
+
+
+def closure(packages: dict[str, dict[str, object]], roots: tuple[str, ...]) -> list[str]:
+    seen: list[str] = []
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.append(name)
+            todo.extend(str(d) for d in packages[name]["depends"])  # type: ignore[attr-defined]
+    return sorted(seen)
+
+
+def fetch_wheel(name: str, version: str, cache: Path) -> Path:
+    """A wheel of ``name==version`` from PyPI (built from the sdist where there is no wheel)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    normal = name.replace("-", "_").lower()
+    found = [p for p in cache.glob("*.whl") if p.name.lower().startswith(f"{normal}-{version}-")]
+    if found:
+        return found[0]
+    pip = [sys.executable, "-m", "pip", "-q"]
+    try:
+        run(*pip, "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.14",
+            "-d", str(cache), f"{name}=={version}")
+    except subprocess.CalledProcessError:  # sdist only (atomicwrites)
+        run(*pip, "wheel", "--no-deps", "-w", str(cache), f"{name}=={version}")
+    return fetch_wheel(name, version, cache)
+
+
+def setup_pyodide(dist: Path, cache: Path) -> None:
+    tarball = npm_pack(f"pyodide@{PYODIDE_VERSION}", cache)
+    extract_package(tarball, dist)
+    lock_path = dist / "pyodide-lock.json"
+    lock = json.loads(lock_path.read_text())
+    for name in closure(lock["packages"], ROOT_PACKAGES):
+        entry = lock["packages"][name]
+        wheel = fetch_wheel(name, entry["version"], cache / "wheels")
+        target = dist / entry["file_name"]
+        shutil.copyfile(wheel, target)
+        entry["sha256"] = hashlib.sha256(target.read_bytes()).hexdigest()
+    lock_path.write_text(json.dumps(lock))
+
+
+def setup_pyscript(pyscript: Path, dist: Path, cache: Path) -> None:
+    """PyScript's dist as ``pyscript/``, with the (hash-patched) Pyodide under ``pyscript/pyodide``."""
+    extract_package(npm_pack(f"@pyscript/core@{PYSCRIPT_VERSION}", cache), pyscript, "dist")
+    shutil.copytree(dist, pyscript / "pyodide", dirs_exist_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--build", type=Path, default=Path("build"))
+    args = parser.parse_args()
+    build: Path = args.build.resolve()
+    dist, pyscript, cache = build / "pyodide", build / "pyscript", build / "cache"
+    key = f"pyodide {PYODIDE_VERSION}, pyscript {PYSCRIPT_VERSION}, {','.join(ROOT_PACKAGES)}"
+    stamp = build / STAMP
+    if stamp.exists() and stamp.read_text() == key:
+        return
+    with tempfile.TemporaryDirectory(dir=build.parent if build.parent.exists() else None) as tmp:
+        new_dist, new_pyscript = Path(tmp) / "pyodide", Path(tmp) / "pyscript"
+        setup_pyodide(new_dist, cache)
+        setup_pyscript(new_pyscript, new_dist, cache)
+        for final, new in ((dist, new_dist), (pyscript, new_pyscript)):
+            shutil.rmtree(final, ignore_errors=True)
+            shutil.move(new, final)
+    stamp.write_text(key)
+    print(f"assets ready: {dist} and {pyscript}")
+
+
+if __name__ == "__main__":
+    main()
