@@ -90,7 +90,10 @@ def refresh_result(response: HttpResponse, *, now_ms: int, session_lifetime_ms: 
             status=response.status,
         ) from None
     expires = payload.get("expires") if isinstance(payload, dict) else None
-    # bool is an int in Python, and a float would be a fraction of a millisecond.
+    # A whole float (1.7e12 from a non-JS server) is fine; bool, a fraction of a ms
+    # or a time outside years 1970-9999 is not.
+    if type(expires) is float and expires.is_integer():
+        expires = int(expires)
     if type(expires) is not int or not 0 < expires <= MAX_EXPIRES_MS:
         raise LuciaError(
             UNKNOWN_ERROR,

@@ -72,7 +72,37 @@ def user_from_object(value: object, source: str) -> User | None:
     return User(user_id=user_id, attributes=attributes)
 
 
+def json_depth_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON ``text`` nests arrays/objects deeper than ``limit``, without parsing it.
+
+    Deep nesting must be refused before ``json.loads``: in Pyodide a very deep
+    document overflows the WebAssembly stack instead of raising RecursionError.
+    """
+    if text.count("[") + text.count("{") <= limit:  # the common case: cannot be too deep
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def _loads(text: str, source: str) -> Any:
+    if json_depth_exceeds(text):
+        raise _invalid(source, f"nested deeper than {MAX_DEPTH} levels")
     try:
         return json.loads(text)
     except RecursionError:

@@ -34,8 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     app = App(Store(args.db, args.session_lifetime), config, mounts=args.mount)
     seed_demo_user(app)
     server = make_server(app, args.host, args.port)
-    host, port = server.server_address[:2]
-    print(f"Lucia reference server: http://{host}:{port}/  "
+    print(f"Lucia reference server: http://{args.host}:{server.server_port}/  "
           f"(demo user {config.demo_username!r} / {config.demo_password!r}; Ctrl-C stops)",
           flush=True)
     try:

@@ -7,6 +7,7 @@ setting) and the ``<script id="lucia-user">`` hydration form.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -28,6 +29,8 @@ REFRESH_TOKEN_PATTERN = re.compile(r"rt_[A-Za-z0-9]{40}")
 REFRESH_COOKIE_MAX_AGE = 525600  # seconds, as lucia-sveltekit 0.10 sets it
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 HYDRATION_MARK = "<!--lucia:hydration-->"
+#: The demo's two app pages: what they show, and the PyScript tag each uses.
+APP_PAGES = {"/": ("<py-script>", "py-script"), "/app-py": ('<script type="py">', 'script type="py"')}
 
 
 @dataclass
@@ -94,7 +97,7 @@ class Handler(SimpleHTTPRequestHandler):
         ".json": "application/json",
     }
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+    def log_message(self, format: str, *args: Any) -> None:
         if os.environ.get("REFSERVER_LOG"):
             super().log_message(format, *args)
 
@@ -179,9 +182,8 @@ class Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         route = self.route
         self.app.count(f"GET {route}")
-        pages = {"/": "app.html", "/app-py": "app-py.html"}
-        if route in pages:
-            self.render_app(pages[route])
+        if route in APP_PAGES:
+            self.render_app(route)
         elif route == "/login":
             self.render_login()
         elif route == "/__test__/stats" and self.app.config.test_api:
@@ -205,7 +207,6 @@ class Handler(SimpleHTTPRequestHandler):
 
     def list_directory(self, path: str | os.PathLike[str]) -> None:
         self.send_error(HTTPStatus.NOT_FOUND, "no listing")
-        return None
 
     # -- the protocol --------------------------------------------------------------------
     def refresh_session(self) -> None:
@@ -240,25 +241,45 @@ class Handler(SimpleHTTPRequestHandler):
         ]
         return self.respond(200, b"", None, blank)
 
-    def current_user(self) -> tuple[dict[str, str] | None, list[tuple[str, str]]]:
-        """The page's user, refreshing an expired session from the refresh token as 0.10 does."""
+    def current_user(self) -> tuple[dict[str, str] | None, int | None, list[tuple[str, str]]]:
+        """The page's user and session expiry, refreshing from the refresh token as 0.10 does."""
         cookies = self.cookies()
-        user_id = self.app.store.session_user(cookies.get("access_token", ""))
-        if user_id is not None:
-            return self.app.store.user(user_id), []
+        live = self.app.store.session_user(cookies.get("access_token", ""))
+        if live is not None:
+            return self.app.store.user(live[0]), live[1], []
         token = cookies.get("refresh_token", "")
         if REFRESH_TOKEN_PATTERN.fullmatch(token):
             user_id = self.app.store.use_refresh_token(token)
             if user_id is not None:
                 session = self.app.store.create_session(user_id)
-                return self.app.store.user(user_id), self.session_cookies(session, expires=False)
-        return None, []
+                cookies_out = self.session_cookies(session, expires=False)
+                return self.app.store.user(user_id), session.expires_ms, cookies_out
+        return None, None, []
 
     # -- pages and forms ---------------------------------------------------------------
-    def render_app(self, page: str) -> None:
-        user, cookies = self.current_user()
+    def wheel_url(self) -> str:
+        """URL of the newest lucia_pyodide wheel among the mounts (for the PyScript config)."""
+        for prefix, directory in self.app.mounts:
+            wheels = sorted(directory.glob("lucia_pyodide-*-py3-none-any.whl"))
+            if wheels:
+                return f"{prefix.rstrip('/')}/{wheels[-1].name}"
+        return "/wheels/missing-run-make-wheel.whl"
+
+    def render_app(self, route: str) -> None:
+        """The demo app page, with the user hydrated (``?hydration=`` overrides the setting)."""
+        user, expires, cookies = self.current_user()
         mode = self.query().get("hydration", [self.app.config.hydration])[0]
-        text = (STATIC_DIR / page).read_text().replace(HYDRATION_MARK, hydration_html(user, mode))
+        kind, tag = APP_PAGES[route]
+        config = json.dumps({"interpreter": "/pyscript/pyodide/pyodide.mjs",
+                             "packages": [self.wheel_url()]})
+        script = f"<{tag} src=\"/static/demo_app.py\" config='{config}'></{tag.split()[0]}>"
+        text = (
+            (STATIC_DIR / "app.html").read_text()
+            .replace(HYDRATION_MARK, hydration_html(user, mode))
+            .replace("{{session_expires}}", str(expires or ""))
+            .replace("{{page_kind}}", html.escape(kind))
+            .replace("{{app_script}}", script)
+        )
         self.respond(200, text.encode(), "text/html; charset=utf-8", cookies)
 
     def render_login(self, message: str = "", status: int = 200) -> None:
@@ -334,6 +355,8 @@ class Handler(SimpleHTTPRequestHandler):
 
 def make_server(app: App, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """A server bound to ``host:port`` (0: a free port), not yet serving."""
+    if ("/static", STATIC_DIR) not in app.mounts:
+        app.mounts.append(("/static", STATIC_DIR))
     handler = type("BoundHandler", (Handler,), {"app": app})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
@@ -341,10 +364,8 @@ def make_server(app: App, host: str = "127.0.0.1", port: int = 0) -> ThreadingHT
 
 
 def seed_demo_user(app: App) -> None:
-    try:
+    with contextlib.suppress(KeyError):  # already there (a --db file kept from last time)
         app.store.create_user(app.config.demo_username, app.config.demo_password)
-    except KeyError:
-        pass
 
 
 def start_in_thread(app: App, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:

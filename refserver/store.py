@@ -23,14 +23,14 @@ def new_token(prefix: str) -> str:
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)  # type: ignore[arg-type]
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
     try:
         _, salt, digest = stored.split("$")
-        actual = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), **_SCRYPT)  # type: ignore[arg-type]
+        actual = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), **_SCRYPT)
     except ValueError:
         return False
     return hmac.compare_digest(actual.hex(), digest)
@@ -100,15 +100,15 @@ class Store:
             self._db.execute("INSERT INTO refresh_tokens VALUES (?, ?)", (refresh, user_id))
         return Session(access, refresh, expires, user_id)
 
-    def session_user(self, access_token: str) -> str | None:
-        """The user of a live session, or ``None`` (unknown or expired)."""
+    def session_user(self, access_token: str) -> tuple[str, int] | None:
+        """The user and expiry (ms) of a live session, or ``None`` (unknown or expired)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT user_id, expires FROM sessions WHERE access_token = ?", (access_token,)
             ).fetchone()
         if row is None or row[1] <= time.time() * 1000:
             return None
-        return str(row[0])
+        return str(row[0]), int(row[1])
 
     def use_refresh_token(self, refresh_token: str) -> str | None:
         """Delete a refresh token (single use) and return its user, or ``None`` if unknown."""

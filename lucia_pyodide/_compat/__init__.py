@@ -12,6 +12,6 @@ import sys
 if sys.platform == "emscripten":
     from ._in_pyodide import FetchTransport, PyodidePage
 else:
-    from ._not_in_pyodide import FetchTransport, PyodidePage  # type: ignore[assignment]
+    from ._not_in_pyodide import FetchTransport, PyodidePage
 
 __all__ = ["FetchTransport", "PyodidePage"]

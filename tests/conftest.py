@@ -1,0 +1,6 @@
+"""Shared by all tests: the project root on sys.path so ``refserver`` imports."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

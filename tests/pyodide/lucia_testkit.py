@@ -1,0 +1,71 @@
+"""Helpers for tests running *inside* Pyodide (copied into its file system).
+
+In Chromium the page is on the reference server's origin: the browser sends
+``Origin`` and keeps the (HttpOnly) cookies itself. Node keeps no cookies and
+sends no ``Origin``, so there the client gets them as explicit headers, as a
+Node program would.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import js
+from pyodide.http import pyfetch
+
+from lucia_pyodide import LuciaClient
+
+IN_BROWSER = bool(js.Reflect.has(js.globalThis, "document"))
+
+
+async def new_session(server_url: str, username: str = "alice") -> dict[str, Any]:
+    """Sign a user in through the server; in a browser its cookies are now set."""
+    response = await pyfetch(
+        server_url + "/__test__/session",
+        method="POST",
+        body=json.dumps({"username": username}),
+        credentials="same-origin",
+    )
+    assert response.status == 200, response.status
+    result: dict[str, Any] = await response.json()
+    return result
+
+
+def set_cookies(**cookies: str) -> None:
+    """Plant cookies by script (browser only): for crafted tokens the server never set."""
+    for name, value in cookies.items():
+        js.document.cookie = f"{name}={value}; path=/"
+
+
+def client(server_url: str, cookies: dict[str, str] | None = None, **options: Any) -> LuciaClient:
+    """A client for this runtime: same-origin in a browser, explicit headers in Node."""
+    if IN_BROWSER:
+        if cookies:
+            set_cookies(**cookies)
+        return LuciaClient(**options)
+    headers = {"Origin": server_url}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return LuciaClient(server_url, headers=headers, **options)
+
+
+def session_cookies(session: dict[str, Any]) -> dict[str, str] | None:
+    """The cookies to hand ``client()`` for a session: none in a browser (it has them)."""
+    if IN_BROWSER:
+        return None
+    return {"access_token": session["access_token"], "refresh_token": session["refresh_token"]}
+
+
+def set_page_data(value: Any) -> None:
+    """Set ``globalThis._lucia_page_data`` from a JSON-able value, as the server's script does."""
+    js.globalThis._lucia_page_data = js.JSON.parse(json.dumps(value))
+
+
+def set_user_script(text: str) -> None:
+    """Add ``<script type="application/json" id="lucia-user">`` with ``text`` (browser only)."""
+    element = js.document.createElement("script")
+    element.type = "application/json"
+    element.id = "lucia-user"
+    element.textContent = text
+    js.document.body.appendChild(element)

@@ -1,0 +1,205 @@
+"""get_user() inside real Pyodide: each hydration source, and each corrupt form of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_pyodide import run_in_pyodide
+
+ALICE = {"userId": "5a0c1e1e-1111-4222-8333-944445555666", "username": "alice", "admin": None,
+         "tags": ["a", "b"], "profile": {"age": 30}}
+
+
+@run_in_pyodide
+def _sveltekit_user(selenium_lucia: Any, user: Any) -> list[Any]:
+    from lucia_testkit import set_page_data
+
+    import lucia_pyodide
+
+    set_page_data([{"type": "data", "data": {"_lucia": user, "other": 1}, "uses": {}}, None])
+    got = lucia_pyodide.get_user()
+    if got is None:
+        return [None, lucia_pyodide.default_client().user_reason]
+    assert got is lucia_pyodide.get_user()  # cached: the same object
+    try:
+        got.user_id = "mallory"  # type: ignore[misc]
+        mutable = True
+    except AttributeError:
+        mutable = False
+    try:
+        got.attributes["username"] = "mallory"  # type: ignore[index]
+    except TypeError:
+        pass
+    else:
+        mutable = True
+    attributes = got.attributes
+    return [got.user_id, [attributes["username"], list(attributes["tags"])], mutable, repr(got),
+            attributes["admin"] is None, attributes["profile"]["age"]]
+
+
+def test_sveltekit_global_gives_a_frozen_user(selenium_lucia: Any) -> None:
+    user_id, attributes, mutable, text, admin_is_none, age = _sveltekit_user(selenium_lucia, ALICE)
+    assert user_id == ALICE["userId"]
+    assert attributes == ["alice", ["a", "b"]]
+    assert not mutable
+    assert "alice" in text and ALICE["userId"] in text
+    assert admin_is_none  # JS null became Python None, not jsnull
+    assert age == 30
+
+
+def test_sveltekit_global_signed_out_is_none_with_reason(selenium_lucia: Any) -> None:
+    user, reason = _sveltekit_user(selenium_lucia, None)
+    assert user is None and "signed out" in reason
+
+
+@run_in_pyodide
+def _no_source(selenium_lucia: Any) -> list[Any]:
+    import lucia_pyodide
+
+    return [lucia_pyodide.get_user(), lucia_pyodide.default_client().user_reason]
+
+
+def test_no_hydration_at_all_is_none_with_reason(selenium_lucia: Any) -> None:
+    user, reason = _no_source(selenium_lucia)
+    assert user is None and "_lucia_page_data" in reason and "lucia-user" in reason
+
+
+@run_in_pyodide
+def _script_user(selenium_lucia: Any, text: str, also_global: bool) -> list[Any]:
+    import js
+    from lucia_testkit import set_page_data, set_user_script
+    from pyodide.code import run_js
+
+    import lucia_pyodide
+
+    set_user_script(text)
+    if also_global:
+        set_page_data([{"type": "data", "data": {"_lucia": {"userId": "from-global"}}}])
+    client = lucia_pyodide.LuciaClient()
+    user = client.get_user()
+    js.document.getElementById("lucia-user").remove()
+    run_js("delete globalThis._lucia_page_data")
+    return [None if user is None else user.user_id, client.user_reason]
+
+
+def test_script_tag_source(selenium_lucia: Any) -> None:
+    if selenium_lucia.browser == "node":
+        pytest.skip("Node has no DOM")
+    assert _script_user(selenium_lucia, '{"userId": "u1", "username": "bo"}', False)[0] == "u1"
+    assert _script_user(selenium_lucia, "null", False) == [None, "#lucia-user says signed out (null)"]
+    # With both present, the lucia-sveltekit global wins.
+    assert _script_user(selenium_lucia, '{"userId": "u1"}', True)[0] == "from-global"
+
+
+#: (JavaScript that corrupts the page, what the error detail must say)
+CORRUPT_GLOBALS = [
+    ("globalThis._lucia_page_data = {}", "expected an array"),
+    ("globalThis._lucia_page_data = null", "expected an array"),
+    ("globalThis._lucia_page_data = 'x'", "expected an array"),
+    ("globalThis._lucia_page_data = [5]", "node 0 is a number"),
+    ("globalThis._lucia_page_data = [{data: []}]", "node 0's data is an array"),
+    ("globalThis._lucia_page_data = [{data: {}}]", "no node's data has `_lucia`"),
+    ("globalThis._lucia_page_data = [{data: {_lucia: {userId: 7}}}]", "userId is a number"),
+    ("globalThis._lucia_page_data = [{data: {_lucia: {name: 'x'}}}]", "userId is null"),
+    ("globalThis._lucia_page_data = [{data: {_lucia: {userId: ''}}}]", "non-empty string"),
+    ("globalThis._lucia_page_data = [{data: {_lucia: [1]}}]", "the user is an array"),
+    ("globalThis._lucia_page_data = [{data: {_lucia: true}}]", "the user is a boolean"),
+    ("globalThis._lucia_page_data = () => 1", "not JSON data"),
+    ("const c = {}; c.c = c; globalThis._lucia_page_data = c", "reading it threw"),
+    ("globalThis._lucia_page_data = [{data: {_lucia: {userId: 'u', n: 10n}}}]", "reading it threw"),
+    ("let d = []; for (let i = 0; i < 10000; i++) d = [d];"
+     "globalThis._lucia_page_data = [{data: {_lucia: {userId: 'u', d}}}]", "nested deeper"),
+    ("Object.defineProperty(globalThis, '_lucia_page_data', "
+     "{get() { throw new Error('boom') }, configurable: true})", "boom"),
+]
+
+
+@run_in_pyodide
+def _corrupt(selenium_lucia: Any, cases: list[tuple[str, str]]) -> list[list[str]]:
+    from pyodide.code import run_js
+
+    import lucia_pyodide
+    from lucia_pyodide import LuciaClient, LuciaError
+
+    results = []
+    for setup, _ in cases:
+        run_js(setup)
+        try:
+            LuciaClient().get_user()
+        except LuciaError as err:
+            results.append([err.code, err.detail])
+        except BaseException as err:
+            results.append(["ESCAPED", repr(err)])
+        else:
+            results.append(["NO ERROR", ""])
+        run_js("delete globalThis._lucia_page_data")
+    assert lucia_pyodide.get_user() is None  # nothing left behind
+    return results
+
+
+def test_corrupt_sveltekit_global_is_a_specific_error(selenium_lucia: Any) -> None:
+    results = _corrupt(selenium_lucia, CORRUPT_GLOBALS)
+    for (setup, expected), (code, detail) in zip(CORRUPT_GLOBALS, results, strict=True):
+        assert code == "AUTH_INVALID_USER_DATA", (setup, code, detail)
+        assert expected in detail, (setup, detail)
+
+
+@run_in_pyodide
+def _undefined_global(selenium_lucia: Any) -> Any:
+    from pyodide.code import run_js
+
+    from lucia_pyodide import LuciaClient
+
+    run_js("globalThis._lucia_page_data = undefined")
+    return LuciaClient().get_user()
+
+
+def test_undefined_global_counts_as_absent(selenium_lucia: Any) -> None:
+    assert _undefined_global(selenium_lucia) is None
+
+
+CORRUPT_SCRIPTS = [
+    ("<b>not json", "not JSON"),
+    ("", "not JSON"),
+    ('{"userId": 1}', "userId is a number"),
+    ("[]", "the user is an array"),
+    ('"alice"', "the user is a string"),
+    ('{"userId": "u", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper"),
+    ('{"userId": "u", "deep": ' + "[" * 65 + "]" * 65 + "}", "nested deeper"),
+    ('{"userId": "u", "name": "' + "x" * 1_000_000 + '"}', "NO ERROR"),
+]
+
+
+@run_in_pyodide
+def _corrupt_scripts(selenium_lucia: Any, cases: list[tuple[str, str]]) -> list[list[str]]:
+    import js
+    from lucia_testkit import set_user_script
+
+    from lucia_pyodide import LuciaClient, LuciaError
+
+    results = []
+    for text, _ in cases:
+        set_user_script(text)
+        try:
+            LuciaClient().get_user()
+        except LuciaError as err:
+            results.append([err.code, err.detail])
+        except BaseException as err:
+            results.append(["ESCAPED", repr(err)])
+        else:
+            results.append(["NO ERROR", ""])
+        js.document.getElementById("lucia-user").remove()
+    return results
+
+
+def test_corrupt_script_tag_is_a_specific_error(selenium_lucia: Any) -> None:
+    if selenium_lucia.browser == "node":
+        pytest.skip("Node has no DOM")
+    results = _corrupt_scripts(selenium_lucia, CORRUPT_SCRIPTS)
+    for (text, expected), (code, detail) in zip(CORRUPT_SCRIPTS, results, strict=True):
+        if expected == "NO ERROR":  # huge but well-formed: accepted
+            assert code == expected, (text[:20], code, detail)
+            continue
+        assert code == "AUTH_INVALID_USER_DATA", (text[:20], code, detail)
+        assert expected in detail, (text[:20], detail)

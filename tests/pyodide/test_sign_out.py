@@ -1,0 +1,84 @@
+"""sign_out() inside real Pyodide against the reference server, in Node and Chromium."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_pyodide import run_in_pyodide
+
+
+@run_in_pyodide
+async def _signed_in_page(selenium_lucia: Any, server_url: str) -> dict[str, Any]:
+    """Sign in through the server and hydrate the page with that user, as the server would."""
+    from lucia_testkit import new_session, set_page_data
+
+    session = await new_session(server_url, "leaver")
+    user = {"userId": session["userId"], "username": session["username"]}
+    set_page_data([{"type": "data", "data": {"_lucia": user}, "uses": {}}, None])
+    return session
+
+
+@run_in_pyodide
+async def _sign_out(selenium_lucia: Any, server_url: str, cookies: Any) -> dict[str, Any]:
+    from lucia_testkit import client
+
+    import lucia_pyodide
+    from lucia_pyodide import LuciaError
+
+    lucia = client(server_url, cookies)
+    lucia_pyodide.reset_default_client(lucia)
+    result: dict[str, Any] = {"before": getattr(lucia_pyodide.get_user(), "user_id", None)}
+    try:
+        await lucia_pyodide.sign_out()
+    except LuciaError as err:
+        result["error"] = [err.code, err.status, err.detail]
+    result["after"] = getattr(lucia_pyodide.get_user(), "user_id", None)
+    # Is the session over on the server? Its refresh token must now be refused.
+    try:
+        await client(server_url, cookies).refresh_session()
+        result["refresh_after"] = "ok"
+    except LuciaError as err:
+        result["refresh_after"] = err.code
+    return result
+
+
+def _cookies(selenium: Any, session: dict[str, Any]) -> dict[str, str] | None:
+    if selenium.browser == "chrome":
+        return None  # the browser holds the server's HttpOnly cookies
+    return {"access_token": session["access_token"], "refresh_token": session["refresh_token"]}
+
+
+def test_sign_out_ends_the_session_and_forgets_the_user(
+    selenium_lucia: Any, server_url: str, stats: Any
+) -> None:
+    session = _signed_in_page(selenium_lucia, server_url)
+    result = _sign_out(selenium_lucia, server_url, _cookies(selenium_lucia, session))
+    assert "error" not in result, result
+    assert result["before"] == session["userId"]
+    assert result["after"] is None  # unlike the 0.10 client, the user is not kept
+    assert result["refresh_after"] == "AUTH_INVALID_REFRESH_TOKEN"
+    assert stats()["POST /api/auth/logout"] == 1
+    if selenium_lucia.browser == "chrome":
+        names = {c["name"] for c in selenium_lucia.driver.get_cookies()}
+        assert not names & {"access_token", "refresh_token"}  # blanked by the server
+
+
+def test_sign_out_without_a_user_sends_nothing(
+    selenium_lucia: Any, server_url: str, stats: Any
+) -> None:
+    result = _sign_out(selenium_lucia, server_url, None)
+    code, status, detail = result["error"]
+    assert (code, status) == ("AUTH_NOT_AUTHENTICATED", None)
+    assert "no user data in the page" in detail
+    assert "POST /api/auth/logout" not in stats()
+
+
+def test_sign_out_without_an_access_token_keeps_the_user(
+    selenium_lucia: Any, server_url: str
+) -> None:
+    session = _signed_in_page(selenium_lucia, server_url)
+    if selenium_lucia.browser == "chrome":
+        selenium_lucia.driver.delete_all_cookies()
+    result = _sign_out(selenium_lucia, server_url, None)
+    assert result["error"][:2] == ["AUTH_INVALID_ACCESS_TOKEN", 500]
+    assert result["after"] == session["userId"]  # a failed sign-out loses nothing

@@ -1,0 +1,149 @@
+"""LuciaClient's own logic on CPython, with a scripted transport and page.
+
+These check orchestration (caching, single flight, order of checks); the network
+itself is tested for real inside Pyodide (tests/pyodide).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import pytest
+
+import lucia_pyodide
+from lucia_pyodide import LuciaClient, LuciaError, UnsafeRedirectError
+from lucia_pyodide._responses import HttpResponse
+
+PAGE_DATA = '[{"type":"data","data":{"_lucia":{"userId":"u1","username":"al"}},"uses":{}},null]'
+
+
+class ScriptedTransport:
+    def __init__(self, *answers: HttpResponse, delay: float = 0.0) -> None:
+        self.answers = list(answers)
+        self.calls: list[str] = []
+        self.delay = delay
+
+    async def post(self, url: str, *, timeout: float, headers: Mapping[str, str]) -> HttpResponse:
+        self.calls.append(url)
+        await asyncio.sleep(self.delay)
+        return self.answers.pop(0)
+
+
+class FakePage:
+    def __init__(self, page_data: str | None = None, script: str | None = None) -> None:
+        self.page_data, self.script = page_data, script
+        self.reads = 0
+        self.navigated: list[str] = []
+
+    def page_data_json(self) -> str | None:
+        self.reads += 1
+        return self.page_data
+
+    def user_script_text(self) -> str | None:
+        return self.script
+
+    def origin(self) -> str | None:
+        return "http://127.0.0.1:8000"
+
+    def navigate(self, url: str) -> None:
+        self.navigated.append(url)
+
+
+def test_user_is_read_once_and_cached() -> None:
+    page = FakePage(PAGE_DATA)
+    client = LuciaClient(page=page)
+    assert client.get_user() is client.get_user()
+    assert page.reads == 1
+
+
+def test_script_tag_is_the_fallback() -> None:
+    client = LuciaClient(page=FakePage(None, '{"userId": "s"}'))
+    user = client.get_user()
+    assert user is not None and user.user_id == "s"
+
+
+def test_concurrent_refreshes_share_one_request() -> None:
+    transport = ScriptedTransport(HttpResponse(200, '{"expires": 1700028800000}'),
+                                  HttpResponse(200, '{"expires": 1700028900000}'), delay=0.01)
+    client = LuciaClient(transport=transport, page=FakePage())
+
+    async def scenario() -> tuple[list[int], int]:
+        first = await asyncio.gather(*(client.refresh_session() for _ in range(100)))
+        return first, await client.refresh_session()
+
+    results, later = asyncio.run(scenario())
+    assert results == [1700028800000] * 100
+    assert later == 1700028900000  # after the shared one finished: a new request
+    assert len(transport.calls) == 2
+
+
+def test_concurrent_refreshes_share_one_error() -> None:
+    transport = ScriptedTransport(HttpResponse(500, '{"message":"AUTH_INVALID_REFRESH_TOKEN"}'))
+    client = LuciaClient(transport=transport, page=FakePage())
+
+    async def scenario() -> list[object]:
+        return await asyncio.gather(*(client.refresh_session() for _ in range(10)),
+                                    return_exceptions=True)
+
+    errors = asyncio.run(scenario())
+    assert all(isinstance(e, LuciaError) and e.code == "AUTH_INVALID_REFRESH_TOKEN" for e in errors)
+    assert len(transport.calls) == 1
+
+
+def test_one_caller_cancelling_does_not_cancel_the_others() -> None:
+    transport = ScriptedTransport(HttpResponse(200, '{"expires": 1700028800000}'), delay=0.05)
+    client = LuciaClient(transport=transport, page=FakePage())
+
+    async def scenario() -> int:
+        impatient = asyncio.ensure_future(client.refresh_session())
+        patient = asyncio.ensure_future(client.refresh_session())
+        await asyncio.sleep(0.01)
+        impatient.cancel()
+        return await patient
+
+    assert asyncio.run(scenario()) == 1700028800000
+
+
+def test_sign_out_order_of_checks() -> None:
+    transport = ScriptedTransport(HttpResponse(200, ""))
+    page = FakePage(PAGE_DATA)
+    client = LuciaClient(transport=transport, page=page)
+    with pytest.raises(UnsafeRedirectError):
+        asyncio.run(client.sign_out("javascript:alert(1)"))
+    assert transport.calls == [] and client.get_user() is not None  # nothing lost
+    asyncio.run(client.sign_out("/login"))
+    assert transport.calls == ["/api/auth/logout"]
+    assert client.get_user() is None and page.navigated == ["/login"]
+    with pytest.raises(LuciaError) as caught:
+        asyncio.run(client.sign_out())
+    assert caught.value.code == "AUTH_NOT_AUTHENTICATED"
+
+
+def test_failed_sign_out_keeps_the_user_and_does_not_navigate() -> None:
+    transport = ScriptedTransport(HttpResponse(500, '{"message":"AUTH_INVALID_ACCESS_TOKEN"}'))
+    page = FakePage(PAGE_DATA)
+    client = LuciaClient(transport=transport, page=page)
+    with pytest.raises(LuciaError):
+        asyncio.run(client.sign_out("/login"))
+    assert client.get_user() is not None and page.navigated == []
+
+
+def test_base_url_and_paths() -> None:
+    client = LuciaClient("http://127.0.0.1:9/app/", refresh_path="auth/refresh", page=FakePage())
+    assert client.refresh_url == "http://127.0.0.1:9/app/auth/refresh"
+    assert client.logout_url == "http://127.0.0.1:9/api/auth/logout"
+
+
+@pytest.mark.parametrize("options", [{"timeout": 0}, {"timeout": -1}, {"session_lifetime_ms": 0}])
+def test_bad_options_are_refused(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        LuciaClient(**options)  # type: ignore[arg-type]
+
+
+def test_import_has_no_side_effects_and_cpython_cannot_fetch() -> None:
+    lucia_pyodide.reset_default_client()
+    assert lucia_pyodide.get_user() is None  # CPython: no page
+    with pytest.raises(LuciaError, match="needs Pyodide"):
+        asyncio.run(lucia_pyodide.refresh_session())
+    lucia_pyodide.reset_default_client()

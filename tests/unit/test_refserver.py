@@ -1,0 +1,151 @@
+"""The reference server speaks PROTOCOL.md: checked over real HTTP on 127.0.0.1 (CPython)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from refserver.server import App, Config, start_in_thread
+from refserver.store import Store
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[App, str]]:
+    app = App(Store(session_lifetime_s=3600), Config(test_api=True))
+    httpd = start_in_thread(app)
+    host, port = httpd.server_address[:2]
+    yield app, f"{host}:{port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def request(netloc: str, method: str, path: str, *, body: str = "", origin: str | None = "same",
+            cookies: dict[str, str] | None = None,
+            content_type: str = "application/x-www-form-urlencoded") -> http.client.HTTPResponse:
+    conn = http.client.HTTPConnection(netloc, timeout=10)
+    headers = {"Content-Type": content_type}
+    if origin:
+        headers["Origin"] = f"http://{netloc}" if origin == "same" else origin
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    conn.request(method, path, body=body.encode(), headers=headers)
+    response = conn.getresponse()
+    response.read_body = response.read()  # type: ignore[attr-defined]
+    return response
+
+
+def set_cookies(response: http.client.HTTPResponse) -> dict[str, str]:
+    return {h.split("=", 1)[0]: h for h in response.headers.get_all("Set-Cookie") or []}
+
+
+def sign_in(netloc: str, username: str = "demo", password: str = "demo-password") -> dict[str, str]:
+    response = request(netloc, "POST", "/login", body=f"username={username}&password={password}")
+    assert response.status == 303 and response.headers["Location"] == "/"
+    return {name: header.split(";")[0].split("=", 1)[1]
+            for name, header in set_cookies(response).items()}
+
+
+@pytest.fixture
+def demo(server: tuple[App, str]) -> str:
+    app, netloc = server
+    app.store.create_user("demo", "demo-password")
+    return netloc
+
+
+def test_sign_in_sets_both_cookies_as_lucia_does(demo: str) -> None:
+    response = request(demo, "POST", "/login", body="username=demo&password=demo-password")
+    cookies = set_cookies(response)
+    access, refresh = cookies["access_token"], cookies["refresh_token"]
+    assert re.match(r"access_token=at_[A-Za-z0-9]{40}; Path=/; HttpOnly; SameSite=Lax$", access)
+    assert re.match(r"refresh_token=rt_[A-Za-z0-9]{40}; .*Max-Age=525600", refresh)
+    assert "HttpOnly" in refresh and "SameSite=Lax" in refresh
+
+
+def test_wrong_password_is_a_clear_message(demo: str) -> None:
+    response = request(demo, "POST", "/login", body="username=demo&password=nope")
+    assert response.status == 401
+    assert b"Wrong username or password." in response.read_body  # type: ignore[attr-defined]
+    assert not set_cookies(response)
+
+
+def test_refresh_rotates_single_use_tokens(demo: str) -> None:
+    tokens = sign_in(demo)
+    first = request(demo, "POST", "/api/auth/refresh-session", cookies=tokens)
+    assert first.status == 200
+    assert json.loads(first.read_body)["expires"] > 0  # type: ignore[attr-defined]
+    new = set_cookies(first)
+    assert "Expires=" in new["access_token"] and len(new["refresh_token"].split(";")[0]) == len(
+        "refresh_token=") + 43
+    again = request(demo, "POST", "/api/auth/refresh-session", cookies=tokens)
+    assert again.status == 500
+    assert again.headers["Content-Type"].startswith("text/plain")
+    assert json.loads(again.read_body) == {"message": "AUTH_INVALID_REFRESH_TOKEN"}  # type: ignore[attr-defined]
+
+
+def test_empty_refresh_body_setting(server: tuple[App, str], demo: str) -> None:
+    server[0].config.refresh_body = "empty"
+    response = request(demo, "POST", "/api/auth/refresh-session", cookies=sign_in(demo))
+    assert response.status == 200 and response.read_body == b""  # type: ignore[attr-defined]
+    assert "Content-Type" not in response.headers
+
+
+@pytest.mark.parametrize("origin", [None, "http://evil.example", "null"])
+def test_csrf_check_comes_first(demo: str, origin: str | None) -> None:
+    for path in ("/api/auth/refresh-session", "/api/auth/logout"):
+        response = request(demo, "POST", path, origin=origin, cookies=sign_in(demo))
+        assert response.status == 500
+        assert json.loads(response.read_body) == {"message": "AUTH_INVALID_REQUEST"}  # type: ignore[attr-defined]
+
+
+def test_logout(demo: str) -> None:
+    tokens = sign_in(demo)
+    response = request(demo, "POST", "/api/auth/logout", cookies=tokens)
+    assert response.status == 200 and response.read_body == b""  # type: ignore[attr-defined]
+    assert all("Max-Age=0" in c for c in set_cookies(response).values())
+    refused = request(demo, "POST", "/api/auth/refresh-session", cookies=tokens)
+    assert json.loads(refused.read_body)["message"] == "AUTH_INVALID_REFRESH_TOKEN"  # type: ignore[attr-defined]
+    unknown = request(demo, "POST", "/api/auth/logout", cookies={"access_token": "at_unknown"})
+    assert unknown.status == 200  # only presence is checked
+    missing = request(demo, "POST", "/api/auth/logout")
+    assert json.loads(missing.read_body) == {"message": "AUTH_INVALID_ACCESS_TOKEN"}  # type: ignore[attr-defined]
+
+
+def test_page_hydrates_both_ways(demo: str) -> None:
+    tokens = sign_in(demo)
+    page = request(demo, "GET", "/", cookies=tokens).read_body.decode()  # type: ignore[attr-defined]
+    data = re.search(r"window\._lucia_page_data = (.*?);</script>", page)
+    assert data is not None
+    nodes = json.loads(data.group(1))
+    assert nodes[0]["data"]["_lucia"]["username"] == "demo" and nodes[1] is None
+    page = request(demo, "GET", "/?hydration=script", cookies=tokens).read_body.decode()  # type: ignore[attr-defined]
+    tag = re.search(r'<script type="application/json" id="lucia-user">(.*?)</script>', page)
+    assert tag is not None and json.loads(tag.group(1))["username"] == "demo"
+    signed_out = request(demo, "GET", "/").read_body.decode()  # type: ignore[attr-defined]
+    assert '"_lucia":null' in signed_out
+
+
+def test_hostile_username_cannot_break_out_of_the_script(server: tuple[App, str]) -> None:
+    app, netloc = server
+    app.store.create_user("</script><script>alert(1)</script>", "password1")
+    response = request(netloc, "POST", "/login",
+                       body="username=%3C%2Fscript%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+                            "&password=password1")
+    tokens = {n: h.split(";")[0].split("=", 1)[1] for n, h in set_cookies(response).items()}
+    for mode in ("sveltekit", "script"):
+        page = request(netloc, "GET", f"/?hydration={mode}", cookies=tokens).read_body.decode()  # type: ignore[attr-defined]
+        assert "<script>alert(1)" not in page
+        assert "\\u003c/script\\u003e" in page
+
+
+def test_expired_session_is_renewed_from_the_refresh_token_on_page_load(
+    server: tuple[App, str], demo: str
+) -> None:
+    tokens = sign_in(demo)
+    server[0].store._db.execute("UPDATE sessions SET expires = 0")
+    response = request(demo, "GET", "/", cookies=tokens)
+    assert '"username":"demo"' in response.read_body.decode()  # type: ignore[attr-defined]
+    assert "Expires=" not in set_cookies(response)["access_token"]  # a browser-session cookie
