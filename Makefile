@@ -18,7 +18,7 @@ SOURCES := $(shell find lucia_pyodide -name '*.py' -o -name py.typed) pyproject.
 demo: setup
 	$(PY) -m refserver --port $(PORT) --mount /pyscript=$(BUILD)/pyscript --mount /wheels=$(WHEEL_DIR)
 
-test: setup lint unit pyodide-tests
+test: setup lint unit pyodide-tests e2e
 
 setup: $(VENV)/.ok $(BUILD)/.lucia-assets wheel chromium
 
@@ -54,6 +54,10 @@ unit: $(VENV)/.ok
 # Inside real Pyodide, in Node and in headless Chromium, against the reference server.
 pyodide-tests: setup
 	$(PY) -m pytest -q tests/pyodide --dist-dir=$(DIST) --runtime=node,chrome --wheel=$(WHEEL)
+
+# The demo app as a person uses it, in headless Chromium; screenshots go to test-artifacts/.
+e2e: setup
+	$(PY) -m pytest -q tests/e2e
 
 clean:
 	rm -rf $(BUILD) $(VENV) .mypy_cache .ruff_cache .pytest_cache
