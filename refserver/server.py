@@ -12,6 +12,7 @@ import html
 import json
 import os
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -29,6 +30,22 @@ REFRESH_TOKEN_PATTERN = re.compile(r"rt_[A-Za-z0-9]{40}")
 REFRESH_COOKIE_MAX_AGE = 525600  # seconds, as lucia-sveltekit 0.10 sets it
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 HYDRATION_MARK = "<!--lucia:hydration-->"
+FAULT_PREFIX = "/__test__/fault/"
+FAULT_HANG_SECONDS = 20
+#: Canned broken answers: kind -> (status, body, content type).
+FAULTS: dict[str, tuple[int, str, str | None]] = {
+    "html500": (500, "<html><body><h1>Internal Server Error</h1></body></html>", "text/html"),
+    "empty502": (502, "", None),
+    "garbage200": (200, "\x00\x01 not json at all", "text/plain"),
+    "expires-string": (200, '{"expires": "soon"}', "application/json"),
+    "expires-negative": (200, '{"expires": -1}', "application/json"),
+    "expires-huge": (200, '{"expires": 1e300}', "application/json"),
+    "json-null": (200, "null", "application/json"),
+    "notfound404": (404, "<html>Not Found</html>", "text/html"),
+    "db-fetch": (500, '{"message":"DATABASE_FETCH_FAILED"}', "text/plain;charset=UTF-8"),
+    "db-update": (500, '{"message":"DATABASE_UPDATE_FAILED"}', "text/plain;charset=UTF-8"),
+    "unknown": (500, '{"message":"UNKNOWN_ERROR"}', "text/plain;charset=UTF-8"),
+}
 #: The demo's two app pages: what they show, and the PyScript tag each uses.
 APP_PAGES = {"/": ("<py-script>", "py-script"), "/app-py": ('<script type="py">', 'script type="py"')}
 
@@ -174,6 +191,8 @@ class Handler(SimpleHTTPRequestHandler):
                 "/__test__/reset": self.test_reset,
             }
         handler = routes.get(self.route)
+        if handler is None and self.app.config.test_api and self.route.startswith(FAULT_PREFIX):
+            handler = self.test_fault
         if handler is None:
             self.respond(404, b"not found", "text/plain")
         else:
@@ -340,6 +359,44 @@ class Handler(SimpleHTTPRequestHandler):
             "refresh_token": session.refresh_token, "expires": session.expires_ms,
         }).encode()
         self.respond(200, body, "application/json", self.session_cookies(session, expires=False))
+
+    def test_fault(self) -> None:
+        """Misbehave as a broken deployment would: ``/__test__/fault/<kind>``."""
+        self.read_body()
+        kind = self.route[len(FAULT_PREFIX):]
+        canned = FAULTS.get(kind)
+        if canned is not None:
+            status, body, content_type = canned
+            return self.respond(status, body.encode(), content_type)
+        if kind == "redirect":
+            return self.respond(302, b"", None, [("Location", "http://evil.example/steal")])
+        if kind == "slow":  # slow but inside any sane timeout
+            time.sleep(0.5)
+            return self.respond(200, json.dumps({"expires": 4102444800000}).encode(), "application/json")
+        if kind == "reset":  # headers promise a body that never fully comes
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"expires": 17')
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return None
+        if kind == "hang":  # accept, then never answer (bounded so the server can stop)
+            time.sleep(FAULT_HANG_SECONDS)
+            self.close_connection = True
+            return None
+        if kind == "hang-body":  # headers, then silence mid-body
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b'{"exp')
+            self.wfile.flush()
+            time.sleep(FAULT_HANG_SECONDS)
+            self.close_connection = True
+            return None
+        return self.respond(404, b"unknown fault", "text/plain")
 
     def test_config(self) -> None:
         self.app.config.update(self.json_body())

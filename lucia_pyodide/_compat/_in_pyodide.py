@@ -47,7 +47,20 @@ class FetchTransport:
             return HttpResponse(
                 response.status, "", redirected_to=response.headers.get("location") or "nowhere"
             )
-        return HttpResponse(response.status, await response.string())
+        try:
+            body = await response.string()
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            # A connection cut mid-body surfaces from pyodide 314 as an AttributeError
+            # raised inside its own error handling, not as an OSError: whatever it is,
+            # the answer was lost in transit.
+            raise LuciaError(
+                UNKNOWN_ERROR,
+                f"POST {url}: network error while reading the HTTP {response.status} body: {err!r}",
+                status=response.status,
+            ) from None
+        return HttpResponse(response.status, body)
 
 
 def _missing(value: object) -> bool:
