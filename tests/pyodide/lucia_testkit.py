@@ -14,7 +14,7 @@ from typing import Any
 import js
 from pyodide.http import pyfetch
 
-from lucia_pyodide import LuciaClient
+from lucia_pyodide import LuciaClient, LuciaError
 
 IN_BROWSER = bool(js.Reflect.has(js.globalThis, "document"))
 
@@ -69,3 +69,18 @@ def set_user_script(text: str) -> None:
     element.id = "lucia-user"
     element.textContent = text
     js.document.body.appendChild(element)
+
+
+def get_user_outcome() -> list[str]:
+    """What a fresh client's ``get_user()`` does with the page: ``[code, detail]``.
+
+    ``["NO ERROR", ""]`` when it returned; ``["ESCAPED", repr]`` when anything but a
+    LuciaError came out, which is always a bug.
+    """
+    try:
+        LuciaClient().get_user()
+    except LuciaError as err:
+        return [err.code, err.detail]
+    except BaseException as err:
+        return ["ESCAPED", repr(err)]
+    return ["NO ERROR", ""]

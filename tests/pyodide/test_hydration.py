@@ -117,22 +117,15 @@ CORRUPT_GLOBALS = [
 
 @run_in_pyodide
 def _corrupt(selenium_lucia: Any, cases: list[tuple[str, str]]) -> list[list[str]]:
+    from lucia_testkit import get_user_outcome
     from pyodide.code import run_js
 
     import lucia_pyodide
-    from lucia_pyodide import LuciaClient, LuciaError
 
     results = []
     for setup, _ in cases:
         run_js(setup)
-        try:
-            LuciaClient().get_user()
-        except LuciaError as err:
-            results.append([err.code, err.detail])
-        except BaseException as err:
-            results.append(["ESCAPED", repr(err)])
-        else:
-            results.append(["NO ERROR", ""])
+        results.append(get_user_outcome())
         run_js("delete globalThis._lucia_page_data")
     assert lucia_pyodide.get_user() is None  # nothing left behind
     return results
@@ -174,21 +167,12 @@ CORRUPT_SCRIPTS = [
 @run_in_pyodide
 def _corrupt_scripts(selenium_lucia: Any, cases: list[tuple[str, str]]) -> list[list[str]]:
     import js
-    from lucia_testkit import set_user_script
-
-    from lucia_pyodide import LuciaClient, LuciaError
+    from lucia_testkit import get_user_outcome, set_user_script
 
     results = []
     for text, _ in cases:
         set_user_script(text)
-        try:
-            LuciaClient().get_user()
-        except LuciaError as err:
-            results.append([err.code, err.detail])
-        except BaseException as err:
-            results.append(["ESCAPED", repr(err)])
-        else:
-            results.append(["NO ERROR", ""])
+        results.append(get_user_outcome())
         js.document.getElementById("lucia-user").remove()
     return results
 
