@@ -152,6 +152,48 @@ def test_undefined_global_counts_as_absent(selenium_lucia: Any) -> None:
     assert _undefined_global(selenium_lucia) is None
 
 
+@run_in_pyodide
+def _odd_but_valid(selenium_lucia: Any) -> list[Any]:
+    from pyodide.code import run_js
+
+    from lucia_pyodide import LuciaClient
+
+    # Prototype-ish keys are plain data; undefined members vanish and null stays None.
+    run_js("""globalThis._lucia_page_data = [undefined, null, {data: null},
+        {data: JSON.parse('{"_lucia": {"userId": "u", "__proto__": {"admin": true},'
+                          + ' "constructor": 1, "n": null}}')},
+        {data: {_lucia: {userId: "u", gone: undefined, list: [undefined, null, 1]}}}]""")
+    user = LuciaClient().get_user()
+    run_js("delete globalThis._lucia_page_data")
+    assert user is not None
+    return [user.user_id, sorted(user.attributes), list(user.attributes["list"])]
+
+
+def test_prototype_keys_and_undefined_mixes_are_plain_data(selenium_lucia: Any) -> None:
+    user_id, keys, items = _odd_but_valid(selenium_lucia)
+    # The later node wins whole: its _lucia replaces the earlier one.
+    assert user_id == "u" and keys == ["list"] and items == [None, None, 1]
+
+
+@run_in_pyodide
+def _proto_user(selenium_lucia: Any) -> list[Any]:
+    from pyodide.code import run_js
+
+    from lucia_pyodide import LuciaClient
+
+    run_js("""globalThis._lucia_page_data = [{data: JSON.parse(
+        '{"_lucia": {"userId": "u", "__proto__": {"admin": true}, "constructor": 1}}')}]""")
+    user = LuciaClient().get_user()
+    run_js("delete globalThis._lucia_page_data")
+    assert user is not None
+    return [sorted(user.attributes), dict(user.attributes["__proto__"])]
+
+
+def test_proto_keys_stay_data(selenium_lucia: Any) -> None:
+    keys, proto = _proto_user(selenium_lucia)
+    assert keys == ["__proto__", "constructor"] and proto == {"admin": True}
+
+
 CORRUPT_SCRIPTS = [
     ("<b>not json", "not JSON"),
     ("", "not JSON"),

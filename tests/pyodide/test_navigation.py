@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from pytest_pyodide import run_in_pyodide
 
+from ..unit.test_redirect import UNSAFE_TARGETS
+
 
 @run_in_pyodide
 async def _start_sign_out(selenium_lucia: Any, server_url: str, target: str) -> list[Any]:
@@ -41,7 +43,7 @@ def chrome_only(selenium_lucia: Any) -> Any:
 def test_unsafe_redirects_are_refused_before_signing_out(
     chrome_only: Any, server_url: str, stats: Any
 ) -> None:
-    for target in ("javascript:alert(1)", "//evil.example/", "https://evil.example/x"):
+    for target in UNSAFE_TARGETS:
         code, href = _start_sign_out(chrome_only, server_url, target)
         assert code == "UNSAFE_REDIRECT", target
         assert href.endswith("/module_test.html")

@@ -1,0 +1,32 @@
+from typing import Any
+
+globalThis: Any
+document: Any
+location: Any
+
+class _Reflect:
+    @staticmethod
+    def has(target: Any, key: str) -> bool: ...
+    @staticmethod
+    def get(target: Any, key: str) -> Any: ...
+
+Reflect: _Reflect
+
+class _JSON:
+    @staticmethod
+    def stringify(value: Any) -> str | None: ...
+    @staticmethod
+    def parse(text: str) -> Any: ...
+
+JSON: _JSON
+
+class AbortSignal:
+    aborted: bool
+
+class AbortController:
+    signal: AbortSignal
+    @staticmethod
+    def new() -> AbortController: ...
+    def abort(self) -> None: ...
+
+def __getattr__(name: str) -> Any: ...

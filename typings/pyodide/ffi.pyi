@@ -1,0 +1,7 @@
+from typing import Final
+
+class JsException(Exception): ...
+
+class JsNull: ...
+
+jsnull: Final[JsNull]
