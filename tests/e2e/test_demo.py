@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -50,7 +51,7 @@ def browser() -> Iterator[WebDriver]:
                      "--no-first-run", "--disable-sync", "--window-size=1100,900",
                      f"--user-data-dir={profile}"):
             options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         # Debian's driver, named: selenium must not try to download one.
         driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
         try:
@@ -71,8 +72,16 @@ def requested_hosts(driver: WebDriver) -> set[str]:
 
 
 def wait_for(driver: WebDriver, condition: str, timeout: float = BOOT_TIMEOUT) -> None:
-    """Wait until a JavaScript expression is true in the page."""
-    WebDriverWait(driver, timeout).until(lambda d: d.execute_script(f"return !!({condition})"))
+    """Wait until a JavaScript expression is true in the page; on timeout, say what it showed."""
+    try:
+        WebDriverWait(driver, timeout).until(lambda d: d.execute_script(f"return !!({condition})"))
+    except TimeoutException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "timeout.png"))
+        console = [f"{e['level']} {e['message'][:300]}" for e in driver.get_log("browser")]
+        body = driver.execute_script("return document.body.innerText")
+        pytest.fail(f"timed out after {timeout}s waiting for {condition!r} on {driver.current_url}"
+                    f"\npage text: {body!r}\nconsole:\n" + "\n".join(console))
 
 
 def text(driver: WebDriver, element_id: str) -> str:
@@ -105,6 +114,12 @@ def test_sign_up_sign_in_refresh_sign_out(browser: WebDriver, demo_url: str, pag
     if page == "/":
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "demo-signed-in.png"))
+
+    if page == "/":  # the same page, hydrated as a JSON script tag instead of the global
+        browser.get(demo_url + page + "?hydration=script")
+        wait_for(browser, "document.body.dataset.ready")
+        assert browser.execute_script("return typeof window._lucia_page_data") == "undefined"
+        assert text(browser, "username") == name
 
     browser.find_element(By.ID, "refresh").click()
     wait_for(browser, "document.getElementById('status').textContent.includes('refreshed')", 30)
