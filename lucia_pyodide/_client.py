@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
-from collections.abc import Iterable, Mapping
-from urllib.parse import urljoin
+from collections.abc import Coroutine, Iterable, Mapping
+from typing import Any
 
 from ._compat import FetchTransport, PyodidePage
 from ._compat._protocols import Page, Transport
@@ -19,6 +20,27 @@ logger = logging.getLogger("lucia_pyodide")
 
 #: lucia-sveltekit 0.10's access-token lifetime: what an empty refresh answer means.
 DEFAULT_SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000
+
+
+def _join(base_url: str | None, path: str) -> str:
+    if not base_url:
+        return path
+    # Imported here: urllib.parse (with ipaddress) costs Pyodide ~130 ms to import,
+    # more than all of lucia_pyodide, and a page with same-origin URLs never needs it.
+    from urllib.parse import urljoin  # noqa: PLC0415
+
+    return urljoin(base_url, path)
+
+
+def _start_task(coroutine: Coroutine[Any, Any, int]) -> asyncio.Task[int]:
+    """A task that starts running now, not on the next loop turn where Python allows.
+
+    In Pyodide every loop turn is a trip through the browser's task queue, so an
+    eager start takes one such trip off every refresh.
+    """
+    if sys.version_info >= (3, 12):
+        return asyncio.Task(coroutine, loop=asyncio.get_running_loop(), eager_start=True)
+    return asyncio.ensure_future(coroutine)  # pragma: no cover - CPython 3.11 unit tests
 
 
 class LuciaClient:
@@ -52,8 +74,8 @@ class LuciaClient:
         self.base_url = base_url
         self.timeout = float(timeout)
         self.session_lifetime_ms = session_lifetime_ms
-        self.refresh_url = urljoin(base_url, refresh_path) if base_url else refresh_path
-        self.logout_url = urljoin(base_url, logout_path) if base_url else logout_path
+        self.refresh_url = _join(base_url, refresh_path)
+        self.logout_url = _join(base_url, logout_path)
         self.allowed_redirect_origins = tuple(allowed_redirect_origins)
         #: Extra request headers, for hosts that keep no cookies or send no Origin (Node).
         self.headers: Mapping[str, str] = dict(headers or {})
@@ -109,7 +131,7 @@ class LuciaClient:
         empty body, as lucia-sveltekit 0.10 does, gets ``now + session_lifetime_ms``.
         """
         if self._refresh is None:
-            self._refresh = asyncio.ensure_future(self._do_refresh())
+            self._refresh = _start_task(self._do_refresh())
             self._refresh.add_done_callback(self._refresh_done)
         # shield: one caller giving up must not cancel the request the others await.
         return await asyncio.shield(self._refresh)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import unquote, urlsplit
 
 from ._errors import UnsafeRedirectError
 
@@ -21,6 +20,8 @@ _MAX_LENGTH = 2048
 
 def origin_of(url: str) -> str | None:
     """``scheme://host[:port]`` of an absolute http(s) URL, normalised; else ``None``."""
+    from urllib.parse import urlsplit  # noqa: PLC0415 - see check_redirect
+
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -59,6 +60,10 @@ def check_redirect(
         )
     if target.startswith("//"):
         raise UnsafeRedirectError(f"redirect target {target!r} is protocol-relative (another host)")
+    # Imported on use: urllib.parse costs Pyodide ~130 ms at import, and only a
+    # sign-out with a redirect needs it.
+    from urllib.parse import unquote  # noqa: PLC0415
+
     decoded = unquote(target)
     if not _SCHEME.match(target):
         if _SCHEME.match(decoded) or decoded.startswith(("//", "\\", "/\\")):

@@ -22,6 +22,8 @@ JSON: _JSON
 
 class AbortSignal:
     aborted: bool
+    @staticmethod
+    def timeout(ms: int) -> AbortSignal: ...
 
 class AbortController:
     signal: AbortSignal
