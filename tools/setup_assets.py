@@ -106,6 +106,7 @@ def main() -> None:
     key = f"pyodide {PYODIDE_VERSION}, pyscript {PYSCRIPT_VERSION}, {','.join(ROOT_PACKAGES)}"
     stamp = build / STAMP
     if stamp.exists() and stamp.read_text() == key:
+        stamp.touch()  # up to date: tell make so
         return
     with tempfile.TemporaryDirectory(dir=build.parent if build.parent.exists() else None) as tmp:
         new_dist, new_pyscript = Path(tmp) / "pyodide", Path(tmp) / "pyscript"
