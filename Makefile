@@ -11,7 +11,7 @@ WHEEL_DIR := $(BUILD)/wheel
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 WHEEL  := $(WHEEL_DIR)/lucia_pyodide-$(VERSION)-py3-none-any.whl
 PORT   ?= 8000
-SOURCES := $(shell find lucia_pyodide -name '*.py' -o -name py.typed) pyproject.toml README.md
+SOURCES := $(shell find lucia_pyodide -name '*.py' -o -name py.typed) pyproject.toml PYPI.md
 
 .PHONY: demo test lint unit pyodide-tests e2e setup chromium wheel bench clean
 
@@ -58,6 +58,10 @@ pyodide-tests: setup
 # The demo app as a person uses it, in headless Chromium; screenshots go to test-artifacts/.
 e2e: setup
 	$(PY) -m pytest -q tests/e2e
+
+# What the client costs a page, side by side with bare pyfetch and JS fetch (not a test).
+bench: setup
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(BUILD) $(VENV) .mypy_cache .ruff_cache .pytest_cache
