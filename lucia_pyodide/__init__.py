@@ -11,19 +11,30 @@ Importing touches neither the page nor the network.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ._client import DEFAULT_SESSION_LIFETIME_MS, LuciaClient
 from ._errors import LuciaError, UnsafeRedirectError
+from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, Listener
+from ._keepalive import KeepAlive
 from ._user import User
 
 __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_SESSION_LIFETIME_MS",
+    "SESSION_LOST",
+    "SESSION_REFRESHED",
+    "SIGNED_OUT",
+    "AuthEvent",
+    "KeepAlive",
     "LuciaClient",
     "LuciaError",
     "UnsafeRedirectError",
     "User",
     "default_client",
     "get_user",
+    "keep_alive",
+    "on_change",
     "refresh_session",
     "reset_default_client",
     "sign_out",
@@ -59,3 +70,13 @@ async def refresh_session() -> int:
 async def sign_out(redirect: str | None = None) -> None:
     """Sign out, then go to ``redirect`` if given. See ``LuciaClient.sign_out``."""
     await default_client().sign_out(redirect)
+
+
+def on_change(listener: Listener) -> Callable[[], None]:
+    """Hear session changes; returns the unsubscribe function. See ``LuciaClient.on_change``."""
+    return default_client().on_change(listener)
+
+
+def keep_alive(margin: float = 60.0) -> KeepAlive:
+    """Refresh before expiry, across tabs, until signed out. See ``LuciaClient.keep_alive``."""
+    return default_client().keep_alive(margin)

@@ -6,20 +6,27 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
-from ._compat import FetchTransport, PyodidePage
-from ._compat._protocols import Page, Transport
-from ._errors import AUTH_NOT_AUTHENTICATED, LuciaError
+from ._compat import BrowserTabs, FetchTransport, PyodidePage
+from ._compat._protocols import Page, Tabs, Transport
+from ._errors import AUTH_INVALID_REFRESH_TOKEN, AUTH_NOT_AUTHENTICATED, LuciaError
+from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, EventHub, Listener
+from ._keepalive import KeepAlive
 from ._redirect import check_redirect
 from ._responses import logout_result, refresh_result
+from ._tabs import adoptable_expiry, decode_event, encode_event, encode_record
 from ._user import User, user_from_page_data_json, user_from_script_text
 
 logger = logging.getLogger("lucia_pyodide")
 
 #: lucia-sveltekit 0.10's access-token lifetime: what an empty refresh answer means.
 DEFAULT_SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _join(base_url: str | None, path: str) -> str:
@@ -66,6 +73,7 @@ class LuciaClient:
         headers: Mapping[str, str] | None = None,
         transport: Transport | None = None,
         page: Page | None = None,
+        tabs: Tabs | None = None,
     ) -> None:
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, not {timeout!r}")
@@ -86,6 +94,12 @@ class LuciaClient:
         #: Why ``get_user()`` returned ``None``: no page data, signed out, or signed out here.
         self.user_reason = "not read yet"
         self._refresh: asyncio.Future[int] | None = None
+        #: The session's expiry (ms) as last learned here or from another tab; ``None``: unknown.
+        self.expires: int | None = None
+        self._events = EventHub()
+        self._tabs: Tabs = tabs if tabs is not None else BrowserTabs()
+        self._tab_sync = False
+        self._keep_alive: KeepAlive | None = None
 
     # -- the user -----------------------------------------------------------------
     def get_user(self) -> User | None:
@@ -122,6 +136,75 @@ class LuciaClient:
         """Drop the cached user: ``get_user()`` returns ``None`` until the next page load."""
         self._user, self._user_read, self.user_reason = None, True, reason
 
+    # -- events, tabs, keep-alive ---------------------------------------------------
+    def on_change(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event)`` on each ``AuthEvent``; returns the function that unsubscribes.
+
+        ``listener`` may be sync or async; one that raises is logged and the rest still
+        run. Events: ``SIGNED_OUT``, ``SESSION_REFRESHED`` (``event.expires``) and
+        ``SESSION_LOST`` (a refresh was refused: the session is gone), from this tab or,
+        with ``sync_tabs()``, another (``event.remote``).
+        """
+        return self._events.subscribe(listener)
+
+    def sync_tabs(self) -> bool:
+        """Share the session with the origin's other tabs; ``False`` where the browser can't.
+
+        Refreshes then take an origin-wide Web Lock (one at a time across tabs; a tab
+        that waited adopts the winner's result), and sign-outs and refreshes are
+        announced on a ``BroadcastChannel`` (messages carry no token).
+        """
+        if not self._tab_sync:
+            self._tab_sync = True
+            return self._tabs.listen(self._on_tab_message, self._on_visible)
+        return True
+
+    def keep_alive(self, margin: float = 60.0, **options: Any) -> KeepAlive:
+        """Keep the session alive: refresh ``margin`` seconds before it expires, across tabs.
+
+        The one call to opt in: it also starts ``sync_tabs()``. Network errors and 5xx
+        are retried with capped exponential backoff and jitter; it stops by itself on
+        ``SIGNED_OUT``/``SESSION_LOST``, and ``.stop()`` stops it. With the expiry
+        unknown (a fresh page), it refreshes at once to learn it. ``options``:
+        ``check_interval`` (s, how often wall-clock time is re-read), ``retry_base``,
+        ``retry_cap`` (s).
+        """
+        if self._keep_alive is not None:
+            self._keep_alive.stop("replaced")
+        self.sync_tabs()
+        self._keep_alive = KeepAlive(self, margin=margin, **options).start()
+        return self._keep_alive
+
+    def close(self) -> None:
+        """Stop keep-alive and tab sync (a client that is done with; tests, single-page apps)."""
+        if self._keep_alive is not None:
+            self._keep_alive.stop("closed")
+        self._tabs.close()
+        self._tab_sync = False
+
+    def _on_visible(self) -> None:
+        if self._keep_alive is not None:
+            self._keep_alive.wake()
+
+    def _on_tab_message(self, message: object) -> None:
+        event = decode_event(message)
+        if event is None:
+            logger.debug("lucia_pyodide: ignored a tab message that is not ours: %.80r", message)
+            return
+        if event.type == SESSION_REFRESHED:
+            if event.expires == self.expires:
+                return  # already known here (this tab adopted it while waiting for the lock)
+            self.expires = event.expires
+        else:
+            self.forget_user(f"{event.type} in another tab")
+        self._events.emit(event)
+
+    def _announce(self, event: AuthEvent) -> None:
+        """Tell this tab's listeners, then (with tab sync) the other tabs."""
+        self._events.emit(event)
+        if self._tab_sync:
+            self._tabs.post(encode_event(event))
+
     # -- requests -------------------------------------------------------------------
     async def refresh_session(self) -> int:
         """Refresh the session; return its new expiry in ms since the Unix epoch.
@@ -137,16 +220,45 @@ class LuciaClient:
         return await asyncio.shield(self._refresh)
 
     def _refresh_done(self, future: asyncio.Future[int]) -> None:
+        # Runs once the shared refresh (and its cross-tab lock) is over: listeners
+        # may call refresh_session() again without waiting on anything of ours.
         self._refresh = None
-        if not future.cancelled():
-            future.exception()  # mark retrieved: every awaiting caller sees it anyway
+        if future.cancelled():
+            return
+        error = future.exception()  # also marks it retrieved: the callers all see it
+        if error is None:
+            if future.result() == self.expires:
+                return  # adopted from another tab, whose message already told everyone
+            self.expires = future.result()
+            self._announce(AuthEvent(SESSION_REFRESHED, self.expires))
+        elif isinstance(error, LuciaError) and error.code == AUTH_INVALID_REFRESH_TOKEN:
+            self.expires = None
+            self.forget_user("the session was lost: the refresh token was refused")
+            self._announce(AuthEvent(SESSION_LOST))
 
     async def _do_refresh(self) -> int:
+        if not self._tab_sync:
+            return await self._send_refresh()
+        started = _now_ms()
+        # Another tab's refresh can take the lock for at most its own request timeout.
+        release = await self._tabs.lock(self.timeout + 5)
+        try:
+            adopted = adoptable_expiry(self._tabs.read_record(), since_ms=started)
+            if adopted is not None:
+                return adopted  # the tab that held the lock refreshed while we waited
+            expires = await self._send_refresh()
+            self._tabs.write_record(encode_record(expires, _now_ms()))
+            return expires
+        finally:
+            if release is not None:
+                release()
+
+    async def _send_refresh(self) -> int:
         response = await self._transport.post(
             self.refresh_url, timeout=self.timeout, headers=self.headers
         )
         return refresh_result(
-            response, now_ms=int(time.time() * 1000), session_lifetime_ms=self.session_lifetime_ms
+            response, now_ms=_now_ms(), session_lifetime_ms=self.session_lifetime_ms
         )
 
     async def sign_out(self, redirect: str | None = None) -> None:
@@ -170,5 +282,7 @@ class LuciaClient:
         )
         logout_result(response)
         self.forget_user("signed out by sign_out()")
+        self.expires = None
+        self._announce(AuthEvent(SIGNED_OUT))
         if target is not None:
             self._page.navigate(target)

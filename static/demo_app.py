@@ -10,7 +10,15 @@ import time
 import js
 from pyodide.ffi import create_proxy
 
-from lucia_pyodide import LuciaError, get_user, refresh_session, sign_out
+from lucia_pyodide import (
+    LuciaError,
+    default_client,
+    get_user,
+    keep_alive,
+    on_change,
+    refresh_session,
+    sign_out,
+)
 
 
 def element(name):
@@ -31,6 +39,7 @@ def show_expiry():
     expires = state["expires"]
     if expires is None:
         return
+    js.document.querySelector("main").dataset.expires = str(expires)
     left = max(0, (expires - time.time() * 1000) / 1000)
     hours, rest = divmod(int(left), 3600)
     stamp = time.strftime("%H:%M:%S", time.localtime(expires / 1000))
@@ -67,6 +76,31 @@ async def on_sign_out(event):
         element("sign-out").disabled = False
 
 
+def log_event(text):
+    item = js.document.createElement("li")
+    item.textContent = f"{time.strftime('%H:%M:%S')} {text}"
+    events = element("events")
+    events.insertBefore(item, events.firstChild)
+
+
+def on_session_change(event):
+    """Every change, here or in another tab of this site, shows up live."""
+    where = "another tab" if event.remote else "this tab"
+    until = ""
+    if event.expires:
+        until = " until " + time.strftime("%H:%M:%S", time.localtime(event.expires / 1000))
+    log_event(f"{event.type} ({where}){until}")
+    if event.type == "SESSION_REFRESHED":
+        state["expires"] = event.expires
+        show_expiry()
+    elif event.type in ("SIGNED_OUT", "SESSION_LOST"):
+        js.document.querySelector("main").dataset.endedAt = str(js.Date.now())
+        element("signed-in").hidden = True
+        element("signed-out").hidden = False
+        what = "signed out" if event.type == "SIGNED_OUT" else "session ended"
+        set_status(f"You were {what} in {where}.", "error" if event.remote else "")
+
+
 def main():
     element("loading").hidden = True
     try:
@@ -84,6 +118,12 @@ def main():
     element("refresh").addEventListener("click", create_proxy(on_refresh))
     element("sign-out").addEventListener("click", create_proxy(on_sign_out))
     state["ticker"] = asyncio.ensure_future(tick())  # keep a reference: tasks are weakly held
+    # Keep the session alive (refreshed `margin` s before expiry, one tab at a time) and
+    # hear sign-outs from other tabs. ?margin= shortens it for the multi-tab test.
+    default_client().expires = state["expires"]
+    margin = js.URLSearchParams.new(js.location.search).get("margin")
+    on_change(on_session_change)
+    state["keep_alive"] = keep_alive(float(margin) if margin else 60.0)
     js.document.body.dataset.ready = "true"
 
 

@@ -32,3 +32,7 @@ class AbortController:
     def abort(self) -> None: ...
 
 def __getattr__(name: str) -> Any: ...
+
+navigator: Any
+localStorage: Any
+BroadcastChannel: Any

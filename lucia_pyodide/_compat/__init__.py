@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 
 if sys.platform == "emscripten":
-    from ._in_pyodide import FetchTransport, PyodidePage
+    from ._in_pyodide import BrowserTabs, FetchTransport, PyodidePage
 else:
-    from ._not_in_pyodide import FetchTransport, PyodidePage
+    from ._not_in_pyodide import BrowserTabs, FetchTransport, PyodidePage
 
-__all__ = ["FetchTransport", "PyodidePage"]
+__all__ = ["BrowserTabs", "FetchTransport", "PyodidePage"]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import js
-from pyodide.ffi import JsException, jsnull
+from pyodide.code import run_js
+from pyodide.ffi import JsException, create_proxy, jsnull
 
 from .._errors import AUTH_INVALID_USER_DATA, REQUEST_TIMEOUT, UNKNOWN_ERROR, LuciaError
 from .._responses import HttpResponse
+from .._tabs import CHANNEL, LOCK, RECORD_KEY
 
 
 class FetchTransport:
@@ -101,3 +104,79 @@ class PyodidePage:
 
     def navigate(self, url: str) -> None:
         js.location.assign(url)
+
+
+_ACQUIRE_JS = """(name, ms) => new Promise((granted, failed) => {
+    navigator.locks.request(name, {signal: AbortSignal.timeout(ms)},
+        () => new Promise((release) => granted(release))).catch(failed);
+})"""
+
+
+class BrowserTabs:
+    """The other tabs of this origin: BroadcastChannel, Web Locks, localStorage, visibility.
+
+    Each is optional: where one is missing (Node, old browsers) its method says so
+    by returning ``None``/``False`` and the client falls back to in-page behaviour.
+    """
+
+    def __init__(self) -> None:
+        self._channel: Any = None
+        self._proxies: list[Any] = []
+        self._acquire: Any = None
+
+    @staticmethod
+    def _has(name: str) -> bool:
+        return bool(js.Reflect.has(js.globalThis, name))
+
+    def listen(self, on_message: Callable[[object], None], on_visible: Callable[[], None]) -> bool:
+        """Start hearing other tabs (and this tab becoming visible); ``False`` where impossible."""
+        if self._channel is not None:
+            return True
+        if self._has("document"):
+            def visibility(_event: Any) -> None:
+                if js.document.visibilityState == "visible":
+                    on_visible()
+
+            self._proxies.append(create_proxy(visibility))
+            js.document.addEventListener("visibilitychange", self._proxies[-1])
+        if not self._has("BroadcastChannel"):
+            return False
+        self._channel = js.BroadcastChannel.new(CHANNEL)
+        # Lives as long as the client listens: released by close().
+        self._proxies.append(create_proxy(lambda event: on_message(event.data)))
+        self._channel.onmessage = self._proxies[-1]
+        return True
+
+    def post(self, message: str) -> None:
+        if self._channel is not None:
+            self._channel.postMessage(message)
+
+    async def lock(self, timeout: float) -> Callable[[], None] | None:
+        """Hold the origin-wide refresh lock: a release function, or ``None`` (no locks, or timed out)."""
+        if not self._has("navigator") or not js.Reflect.has(js.navigator, "locks"):
+            return None
+        if self._acquire is None:
+            self._acquire = run_js(_ACQUIRE_JS)
+        try:
+            release = await self._acquire(LOCK, max(1, round(timeout * 1000)))
+        except JsException:
+            return None  # waited too long: the holder is presumed stuck
+        return release  # type: ignore[no-any-return]
+
+    def read_record(self) -> str | None:
+        if not self._has("localStorage"):
+            return None
+        value = js.localStorage.getItem(RECORD_KEY)
+        return value if isinstance(value, str) else None
+
+    def write_record(self, record: str) -> None:
+        if self._has("localStorage"):
+            js.localStorage.setItem(RECORD_KEY, record)
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        for proxy in self._proxies:
+            proxy.destroy()
+        self._proxies.clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .._errors import UNKNOWN_ERROR, LuciaError
 from .._responses import HttpResponse
@@ -29,3 +29,25 @@ class PyodidePage:
 
     def navigate(self, url: str) -> None:
         raise RuntimeError("navigation needs a browser page")
+
+
+class BrowserTabs:
+    """No other tabs: every method reports that it cannot."""
+
+    def listen(self, on_message: Callable[[object], None], on_visible: Callable[[], None]) -> bool:
+        return False
+
+    def post(self, message: str) -> None:
+        pass
+
+    async def lock(self, timeout: float) -> Callable[[], None] | None:
+        return None
+
+    def read_record(self) -> str | None:
+        return None
+
+    def write_record(self, record: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from .._responses import HttpResponse
@@ -37,4 +37,32 @@ class Page(Protocol):
 
     def navigate(self, url: str) -> None:
         """Send the browser to ``url``."""
+        ...
+
+
+class Tabs(Protocol):
+    """The other tabs of the origin; every method may report that it cannot."""
+
+    def listen(self, on_message: Callable[[object], None], on_visible: Callable[[], None]) -> bool:
+        """Start hearing other tabs' messages (and this tab becoming visible)."""
+        ...
+
+    def post(self, message: str) -> None:
+        """Tell the other tabs (never this one)."""
+        ...
+
+    async def lock(self, timeout: float) -> Callable[[], None] | None:
+        """Wait (at most ``timeout`` s) for the origin-wide refresh lock; its release, or ``None``."""
+        ...
+
+    def read_record(self) -> str | None:
+        """The shared note of the last refresh, if any."""
+        ...
+
+    def write_record(self, record: str) -> None:
+        """Replace the shared note of the last refresh."""
+        ...
+
+    def close(self) -> None:
+        """Stop listening."""
         ...

@@ -19,6 +19,7 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from refserver.server import App, Config, seed_demo_user, start_in_thread
@@ -89,9 +90,12 @@ def text(driver: WebDriver, element_id: str) -> str:
 
 
 def submit(driver: WebDriver, form: str, username: str, password: str) -> None:
+    """Fill and send a form, and wait for the page it leads to (not the old one still up)."""
+    old_page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, f"{form}-username").send_keys(username)
     driver.find_element(By.ID, f"{form}-password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, f"#{form}-form button").click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old_page))
 
 
 @pytest.mark.parametrize("page", ["/", "/app-py"])

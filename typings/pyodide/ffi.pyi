@@ -1,6 +1,8 @@
-from typing import Final
+from typing import Any, Final
 
 class JsException(Exception): ...
+
+def create_proxy(obj: Any, /) -> Any: ...
 
 class JsNull: ...
 
