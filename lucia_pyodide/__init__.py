@@ -12,12 +12,15 @@ Importing touches neither the page nor the network.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ._client import DEFAULT_SESSION_LIFETIME_MS, LuciaClient
 from ._errors import LuciaError, UnsafeRedirectError
 from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, Listener
-from ._keepalive import KeepAlive
 from ._user import User
+
+if TYPE_CHECKING:
+    from ._keepalive import KeepAlive
 
 __version__ = "0.1.0"
 __all__ = [
@@ -80,3 +83,12 @@ def on_change(listener: Listener) -> Callable[[], None]:
 def keep_alive(margin: float = 60.0) -> KeepAlive:
     """Refresh before expiry, across tabs, until signed out. See ``LuciaClient.keep_alive``."""
     return default_client().keep_alive(margin)
+
+
+def __getattr__(name: str) -> Any:
+    # KeepAlive's module loads on first use: importing it costs every page, using it few.
+    if name == "KeepAlive":
+        from ._keepalive import KeepAlive  # noqa: PLC0415
+
+        return KeepAlive
+    raise AttributeError(f"module 'lucia_pyodide' has no attribute {name!r}")

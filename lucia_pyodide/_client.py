@@ -7,17 +7,18 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._compat import BrowserTabs, FetchTransport, PyodidePage
 from ._compat._protocols import Page, Tabs, Transport
 from ._errors import AUTH_INVALID_REFRESH_TOKEN, AUTH_NOT_AUTHENTICATED, LuciaError
 from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, EventHub, Listener
-from ._keepalive import KeepAlive
 from ._redirect import check_redirect
 from ._responses import logout_result, refresh_result
-from ._tabs import adoptable_expiry, decode_event, encode_event, encode_record
 from ._user import User, user_from_page_data_json, user_from_script_text
+
+if TYPE_CHECKING:
+    from ._keepalive import KeepAlive
 
 logger = logging.getLogger("lucia_pyodide")
 
@@ -169,6 +170,8 @@ class LuciaClient:
         ``check_interval`` (s, how often wall-clock time is re-read), ``retry_base``,
         ``retry_cap`` (s).
         """
+        from ._keepalive import KeepAlive  # noqa: PLC0415 - on use: most pages never call it
+
         if self._keep_alive is not None:
             self._keep_alive.stop("replaced")
         self.sync_tabs()
@@ -187,6 +190,8 @@ class LuciaClient:
             self._keep_alive.wake()
 
     def _on_tab_message(self, message: object) -> None:
+        from ._tabs import decode_event  # noqa: PLC0415 - tab sync modules load on first use
+
         event = decode_event(message)
         if event is None:
             logger.debug("lucia_pyodide: ignored a tab message that is not ours: %.80r", message)
@@ -203,6 +208,8 @@ class LuciaClient:
         """Tell this tab's listeners, then (with tab sync) the other tabs."""
         self._events.emit(event)
         if self._tab_sync:
+            from ._tabs import encode_event  # noqa: PLC0415
+
             self._tabs.post(encode_event(event))
 
     # -- requests -------------------------------------------------------------------
@@ -239,6 +246,8 @@ class LuciaClient:
     async def _do_refresh(self) -> int:
         if not self._tab_sync:
             return await self._send_refresh()
+        from ._tabs import adoptable_expiry, encode_record  # noqa: PLC0415
+
         started = _now_ms()
         # Another tab's refresh can take the lock for at most its own request timeout.
         release = await self._tabs.lock(self.timeout + 5)

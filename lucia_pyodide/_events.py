@@ -9,7 +9,6 @@ refresh bookkeeping (and any cross-tab lock) is done, so a listener may call
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -62,7 +61,7 @@ class EventHub:
         for listener in list(self._listeners):
             try:
                 result = listener(event)
-                if inspect.isawaitable(result):
+                if isinstance(result, Awaitable):  # (inspect.isawaitable: a costly import)
                     task = asyncio.ensure_future(result)
                     self._tasks.add(task)  # a reference, or the task may be collected mid-run
                     task.add_done_callback(self._async_done)

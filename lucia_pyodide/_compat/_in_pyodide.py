@@ -12,7 +12,6 @@ from pyodide.ffi import JsException, create_proxy, jsnull
 
 from .._errors import AUTH_INVALID_USER_DATA, REQUEST_TIMEOUT, UNKNOWN_ERROR, LuciaError
 from .._responses import HttpResponse
-from .._tabs import CHANNEL, LOCK, RECORD_KEY
 
 
 class FetchTransport:
@@ -141,6 +140,8 @@ class BrowserTabs:
             js.document.addEventListener("visibilitychange", self._proxies[-1])
         if not self._has("BroadcastChannel"):
             return False
+        from .._tabs import CHANNEL  # noqa: PLC0415 - tab sync loads on first use
+
         self._channel = js.BroadcastChannel.new(CHANNEL)
         # Lives as long as the client listens: released by close().
         self._proxies.append(create_proxy(lambda event: on_message(event.data)))
@@ -155,6 +156,8 @@ class BrowserTabs:
         """Hold the origin-wide refresh lock: a release function, or ``None`` (no locks, or timed out)."""
         if not self._has("navigator") or not js.Reflect.has(js.navigator, "locks"):
             return None
+        from .._tabs import LOCK  # noqa: PLC0415
+
         if self._acquire is None:
             self._acquire = run_js(_ACQUIRE_JS)
         try:
@@ -166,11 +169,15 @@ class BrowserTabs:
     def read_record(self) -> str | None:
         if not self._has("localStorage"):
             return None
+        from .._tabs import RECORD_KEY  # noqa: PLC0415
+
         value = js.localStorage.getItem(RECORD_KEY)
         return value if isinstance(value, str) else None
 
     def write_record(self, record: str) -> None:
         if self._has("localStorage"):
+            from .._tabs import RECORD_KEY  # noqa: PLC0415
+
             js.localStorage.setItem(RECORD_KEY, record)
 
     def close(self) -> None:
