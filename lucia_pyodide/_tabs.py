@@ -8,7 +8,7 @@ malformed message, is ignored.
 from __future__ import annotations
 
 import json
-from typing import Final
+from typing import Any, Final
 
 from ._events import EVENT_TYPES, SESSION_REFRESHED, AuthEvent
 from ._responses import MAX_EXPIRES_MS
@@ -28,15 +28,23 @@ def _valid_expires(value: object) -> bool:
     return type(value) is int and 0 < value <= MAX_EXPIRES_MS
 
 
-def decode_event(message: object) -> AuthEvent | None:
-    """The event another tab announced, or ``None`` for anything that is not one of ours."""
-    if not isinstance(message, str) or len(message) > 1000:
+def _ours(text: object) -> dict[str, Any] | None:
+    """A message or record written by this version of lucia_pyodide, decoded; else ``None``."""
+    if not isinstance(text, str) or len(text) > 1000:
         return None
     try:
-        payload = json.loads(message)
+        payload = json.loads(text)
     except ValueError:
         return None
     if not isinstance(payload, dict) or payload.get("v") != _VERSION:
+        return None
+    return payload
+
+
+def decode_event(message: object) -> AuthEvent | None:
+    """The event another tab announced, or ``None`` for anything that is not one of ours."""
+    payload = _ours(message)
+    if payload is None:
         return None
     kind, expires = payload.get("type"), payload.get("expires")
     if kind not in EVENT_TYPES:
@@ -59,13 +67,8 @@ def adoptable_expiry(record: object, *, since_ms: int) -> int | None:
     A tab that waited for the refresh lock adopts that result instead of sending
     the refresh token the winner already used.
     """
-    if not isinstance(record, str) or len(record) > 1000:
-        return None
-    try:
-        payload = json.loads(record)
-    except ValueError:
-        return None
-    if not isinstance(payload, dict) or payload.get("v") != _VERSION:
+    payload = _ours(record)
+    if payload is None:
         return None
     expires, at = payload.get("expires"), payload.get("at")
     if not _valid_expires(expires) or type(at) is not int or at < since_ms:
