@@ -15,7 +15,7 @@ from ._errors import AUTH_INVALID_REFRESH_TOKEN, AUTH_NOT_AUTHENTICATED, LuciaEr
 from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, EventHub, Listener
 from ._redirect import check_redirect
 from ._responses import logout_result, refresh_result
-from ._user import User, user_from_page_data_json, user_from_script_text
+from ._user import User, read_page_data, user_from_script_text
 
 if TYPE_CHECKING:
     from ._keepalive import KeepAlive
@@ -118,8 +118,9 @@ class LuciaClient:
     def _read_user(self) -> User | None:
         page_data = self._page.page_data_json()
         if page_data is not None:
-            user = user_from_page_data_json(page_data)
-            self.user_reason = "signed in" if user else "_lucia_page_data says signed out (null)"
+            user, self.user_reason = read_page_data(page_data)
+            if user is None:
+                logger.debug("get_user: %s", self.user_reason)
             return user
         script = self._page.user_script_text()
         if script is not None:

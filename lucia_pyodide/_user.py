@@ -118,11 +118,18 @@ def user_from_script_text(text: str, source: str = "#lucia-user") -> User | None
 
 
 def user_from_page_data_json(text: str, source: str = "_lucia_page_data") -> User | None:
-    """Parse lucia-sveltekit's hydration array, given as JSON text.
+    """Parse lucia-sveltekit's hydration array, given as JSON text. See ``read_page_data``."""
+    return read_page_data(text, source)[0]
+
+
+def read_page_data(text: str, source: str = "_lucia_page_data") -> tuple[User | None, str]:
+    """The user in lucia-sveltekit's hydration array (JSON text), and why it is what it is.
 
     The array holds one entry per layout/page node, each ``null`` or an object
     whose ``data`` member is that node's data; the ``data`` objects are merged in
-    order (later wins) and ``_lucia`` is the user.
+    order (later wins) and ``_lucia`` is the user. No ``_lucia`` at all means
+    signed out, as lucia-sveltekit's own client reads it (a page whose loads do not
+    pass Lucia's data on); a ``_lucia`` of the wrong shape is an error.
     """
     nodes = _loads(text, source)
     if not isinstance(nodes, list):
@@ -140,5 +147,7 @@ def user_from_page_data_json(text: str, source: str = "_lucia_page_data") -> Use
             raise _invalid(source, f"node {index}'s data is {_describe(data)}, expected an object")
         merged.update(data)
     if "_lucia" not in merged:
-        raise _invalid(source, "no node's data has `_lucia`: is the server's Lucia load set up?")
-    return user_from_object(merged["_lucia"], f"{source} _lucia")
+        return None, (f"{source} has no `_lucia` in any node's data: treated as signed out "
+                      "(do this page's server loads return Lucia's data?)")
+    user = user_from_object(merged["_lucia"], f"{source} _lucia")
+    return user, "signed in" if user else f"{source} says signed out (null)"

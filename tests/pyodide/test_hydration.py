@@ -99,7 +99,6 @@ CORRUPT_GLOBALS = [
     ("globalThis._lucia_page_data = 'x'", "expected an array"),
     ("globalThis._lucia_page_data = [5]", "node 0 is a number"),
     ("globalThis._lucia_page_data = [{data: []}]", "node 0's data is an array"),
-    ("globalThis._lucia_page_data = [{data: {}}]", "no node's data has `_lucia`"),
     ("globalThis._lucia_page_data = [{data: {_lucia: {userId: 7}}}]", "userId is a number"),
     ("globalThis._lucia_page_data = [{data: {_lucia: {name: 'x'}}}]", "userId is null"),
     ("globalThis._lucia_page_data = [{data: {_lucia: {userId: ''}}}]", "non-empty string"),
@@ -150,6 +149,24 @@ def _undefined_global(selenium_lucia: Any) -> Any:
 
 def test_undefined_global_counts_as_absent(selenium_lucia: Any) -> None:
     assert _undefined_global(selenium_lucia) is None
+
+
+@run_in_pyodide
+def _no_lucia_key(selenium_lucia: Any) -> list[Any]:
+    from pyodide.code import run_js
+
+    from lucia_pyodide import LuciaClient
+
+    run_js("globalThis._lucia_page_data = [{type: 'data', data: {title: 'Home'}}, null, {}]")
+    client = LuciaClient()
+    user = client.get_user()
+    run_js("delete globalThis._lucia_page_data")
+    return [user, client.user_reason]
+
+
+def test_page_data_without_lucia_is_signed_out_like_the_js_client(selenium_lucia: Any) -> None:
+    user, reason = _no_lucia_key(selenium_lucia)
+    assert user is None and "no `_lucia`" in reason
 
 
 @run_in_pyodide

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from lucia_pyodide import LuciaError, User
 from lucia_pyodide._user import (
     json_depth_exceeds,
+    read_page_data,
     user_from_object,
     user_from_page_data_json,
     user_from_script_text,
@@ -31,6 +32,11 @@ def test_later_nodes_win_when_merging() -> None:
     nodes = [{"data": {"_lucia": {"userId": "layout"}}}, None, {"data": {"_lucia": {"userId": "page"}}}]
     user = user_from_page_data_json(json.dumps(nodes))
     assert user is not None and user.user_id == "page"
+
+
+def test_no_lucia_in_any_node_is_signed_out_like_the_js_client() -> None:
+    user, reason = read_page_data('[{"type":"data","data":{"title":"Home"},"uses":{}},null,{}]')
+    assert user is None and "no `_lucia`" in reason
 
 
 def test_signed_out_is_none() -> None:
@@ -63,7 +69,6 @@ def test_repr_is_readable() -> None:
         ("{}", "expected an array"),
         ("[1]", "node 0 is a number"),
         ('[{"data": 1}]', "node 0's data is a number"),
-        ('[{"data": {}}]', "no node's data has `_lucia`"),
         ('[{"data": {"_lucia": {"userId": 1}}}]', "userId is a number"),
         ('[{"data": {"_lucia": {"userId": true}}}]', "userId is a boolean"),
         ('[{"data": {"_lucia": "alice"}}]', "the user is a string"),
