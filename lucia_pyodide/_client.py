@@ -135,8 +135,12 @@ class LuciaClient:
         return None
 
     def forget_user(self, reason: str = "signed out") -> None:
-        """Drop the cached user: ``get_user()`` returns ``None`` until the next page load."""
+        """Drop the cached user (and the session's expiry with it): the session is over.
+
+        ``get_user()`` returns ``None`` until the next page load.
+        """
         self._user, self._user_read, self.user_reason = None, True, reason
+        self.expires = None
 
     # -- events, tabs, keep-alive ---------------------------------------------------
     def on_change(self, listener: Listener) -> Callable[[], None]:
@@ -240,7 +244,6 @@ class LuciaClient:
             self.expires = future.result()
             self._announce(AuthEvent(SESSION_REFRESHED, self.expires))
         elif isinstance(error, LuciaError) and error.code == AUTH_INVALID_REFRESH_TOKEN:
-            self.expires = None
             self.forget_user("the session was lost: the refresh token was refused")
             self._announce(AuthEvent(SESSION_LOST))
 
@@ -292,7 +295,6 @@ class LuciaClient:
         )
         logout_result(response)
         self.forget_user("signed out by sign_out()")
-        self.expires = None
         self._announce(AuthEvent(SIGNED_OUT))
         if target is not None:
             self._page.navigate(target)

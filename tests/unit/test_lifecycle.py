@@ -149,6 +149,7 @@ def test_tab_messages_are_announced_validated_and_believed() -> None:
     assert client.expires == EXPIRES + 5 and events[-1].remote
     tabs.on_message(encode_event(AuthEvent("SIGNED_OUT")))
     assert client.get_user() is None and events[-1] == AuthEvent("SIGNED_OUT", None, remote=True)
+    assert client.expires is None  # another tab's sign-out ends the session here too
 
 
 def test_a_tab_that_waited_for_the_lock_adopts_the_winners_result() -> None:
