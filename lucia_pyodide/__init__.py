@@ -55,8 +55,10 @@ def default_client() -> LuciaClient:
 
 
 def reset_default_client(client: LuciaClient | None = None) -> None:
-    """Replace the default client (``None``: a fresh one on next use); for tests and config."""
+    """Close the default client and replace it (``None``: a fresh one on next use)."""
     global _default
+    if _default is not None and _default is not client:
+        _default.close()
     _default = client
 
 

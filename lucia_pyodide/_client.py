@@ -1,20 +1,25 @@
-"""``LuciaClient``: the configuration, the cached user and the one refresh in flight."""
+"""``LuciaClient``: the configuration, the cached user, and the session operations in order."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
-import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._compat import BrowserTabs, FetchTransport, PyodidePage
 from ._compat._protocols import Page, Tabs, Transport
-from ._errors import AUTH_INVALID_REFRESH_TOKEN, AUTH_NOT_AUTHENTICATED, LuciaError
+from ._errors import (
+    AUTH_INVALID_ACCESS_TOKEN,
+    AUTH_INVALID_REFRESH_TOKEN,
+    AUTH_NOT_AUTHENTICATED,
+    LuciaError,
+)
 from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, EventHub, Listener
 from ._redirect import check_redirect
 from ._responses import logout_result, refresh_result
+from ._tabs import TabSync, now_ms
 from ._user import User, read_page_data, user_from_script_text
 
 if TYPE_CHECKING:
@@ -24,10 +29,6 @@ logger = logging.getLogger("lucia_pyodide")
 
 #: lucia-sveltekit 0.10's access-token lifetime: what an empty refresh answer means.
 DEFAULT_SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _join(base_url: str | None, path: str) -> str:
@@ -60,6 +61,10 @@ class LuciaClient:
 
         client = LuciaClient("https://app.example", timeout=5)
         expires = await client.refresh_session()
+
+    Every client of a page coordinates with the origin's other tabs by itself (see
+    ``_tabs.TabSync``): refreshes and sign-outs take turns, and what one tab learns
+    the others hear.
     """
 
     def __init__(
@@ -72,6 +77,7 @@ class LuciaClient:
         logout_path: str = "/api/auth/logout",
         allowed_redirect_origins: Iterable[str] = (),
         headers: Mapping[str, str] | None = None,
+        verify_delay: float = 0.5,
         transport: Transport | None = None,
         page: Page | None = None,
         tabs: Tabs | None = None,
@@ -80,6 +86,8 @@ class LuciaClient:
             raise ValueError(f"timeout must be positive, not {timeout!r}")
         if session_lifetime_ms <= 0:
             raise ValueError(f"session_lifetime_ms must be positive, not {session_lifetime_ms!r}")
+        if not verify_delay >= 0:
+            raise ValueError(f"verify_delay must be >= 0, not {verify_delay!r}")
         self.base_url = base_url
         self.timeout = float(timeout)
         self.session_lifetime_ms = session_lifetime_ms
@@ -88,18 +96,26 @@ class LuciaClient:
         self.allowed_redirect_origins = tuple(allowed_redirect_origins)
         #: Extra request headers, for hosts that keep no cookies or send no Origin (Node).
         self.headers: Mapping[str, str] = dict(headers or {})
+        #: How long a refused refresh waits for another party's refresh before trying once more.
+        self.verify_delay = float(verify_delay)
         self._transport: Transport = transport if transport is not None else FetchTransport()
         self._page: Page = page if page is not None else PyodidePage()
         self._user: User | None = None
         self._user_read = False
         #: Why ``get_user()`` returned ``None``: no page data, signed out, or signed out here.
         self.user_reason = "not read yet"
-        self._refresh: asyncio.Future[int] | None = None
         #: The session's expiry (ms) as last learned here or from another tab; ``None``: unknown.
         self.expires: int | None = None
         self._events = EventHub()
-        self._tabs: Tabs = tabs if tabs is not None else BrowserTabs()
-        self._tab_sync = False
+        # Other tabs may claim expiries up to twice the session lifetime ahead, no further.
+        self._sync = TabSync(tabs if tabs is not None else BrowserTabs(),
+                             max_lifetime_ms=2 * session_lifetime_ms)
+        # One session operation (a refresh or a sign-out) at a time in this page; the
+        # Web Lock in TabSync does the same across tabs.
+        self._turn = asyncio.Lock()
+        self._refresh: asyncio.Task[int] | None = None
+        self._refreshed_at = 0  # when (ms) a refresh request of ours last succeeded
+        self._background: set[asyncio.Task[None]] = set()
         self._keep_alive: KeepAlive | None = None
 
     # -- the user -----------------------------------------------------------------
@@ -108,11 +124,15 @@ class LuciaClient:
 
         Read without a request, from ``globalThis._lucia_page_data`` (lucia-sveltekit)
         or else ``<script type="application/json" id="lucia-user">``, then cached.
-        Corrupt page data raises ``LuciaError("AUTH_INVALID_USER_DATA")``.
+        Corrupt page data raises ``LuciaError("AUTH_INVALID_USER_DATA")``. A page that
+        shows a user hears the other tabs from then on: a sign-out in any tab of the
+        origin makes this ``None`` here too.
         """
         if not self._user_read:
             self._user = self._read_user()
             self._user_read = True
+            if self._user is not None:
+                self.sync_tabs()
         return self._user
 
     def _read_user(self) -> User | None:
@@ -134,6 +154,14 @@ class LuciaClient:
         logger.debug("get_user: %s", self.user_reason)
         return None
 
+    def _user_id(self) -> str | None:
+        """The page's user id for the shared record; ``None`` if unknown or unreadable."""
+        try:
+            user = self.get_user()
+        except LuciaError:
+            return None
+        return user.user_id if user is not None else None
+
     def forget_user(self, reason: str = "signed out") -> None:
         """Drop the cached user (and the session's expiry with it): the session is over.
 
@@ -148,32 +176,28 @@ class LuciaClient:
 
         ``listener`` may be sync or async; one that raises is logged and the rest still
         run. Events: ``SIGNED_OUT``, ``SESSION_REFRESHED`` (``event.expires``) and
-        ``SESSION_LOST`` (a refresh was refused: the session is gone), from this tab or,
-        with ``sync_tabs()``, another (``event.remote``).
+        ``SESSION_LOST`` (a refresh was refused, and refused again: the session is
+        gone), from this tab or another of the origin (``event.remote``).
         """
         return self._events.subscribe(listener)
 
     def sync_tabs(self) -> bool:
-        """Share the session with the origin's other tabs; ``False`` where the browser can't.
+        """Hear the origin's other tabs now; ``False`` where the browser can't (Node).
 
-        Refreshes then take an origin-wide Web Lock (one at a time across tabs; a tab
-        that waited adopts the winner's result), and sign-outs and refreshes are
-        announced on a ``BroadcastChannel`` (messages carry no token).
+        Automatic: the first refresh, sign-out or signed-in ``get_user()`` starts it.
         """
-        if not self._tab_sync:
-            self._tab_sync = True
-            return self._tabs.listen(self._on_tab_message, self._on_visible)
-        return True
+        return self._sync.start(self._on_tab_event, self._on_visible)
 
     def keep_alive(self, margin: float = 60.0, **options: Any) -> KeepAlive:
         """Keep the session alive: refresh ``margin`` seconds before it expires, across tabs.
 
-        The one call to opt in: it also starts ``sync_tabs()``. Network errors and 5xx
-        are retried with capped exponential backoff and jitter; it stops by itself on
-        ``SIGNED_OUT``/``SESSION_LOST``, and ``.stop()`` stops it. With the expiry
-        unknown (a fresh page), it refreshes at once to learn it. ``options``:
-        ``check_interval`` (s, how often wall-clock time is re-read), ``retry_base``,
-        ``retry_cap`` (s).
+        One tab of the origin refreshes, the others adopt its result. Network errors
+        and 5xx are retried with capped exponential backoff and jitter; it stops by
+        itself on ``SIGNED_OUT``/``SESSION_LOST``, and ``.stop()`` stops it. With the
+        expiry unknown it asks the shared record of the origin's tabs, and refreshes
+        only if no tab knows it. ``options``: ``min_interval`` (s, the least time
+        between two refreshes), ``check_interval`` (s, how often wall-clock time is
+        re-read), ``retry_base``, ``retry_cap`` (s).
         """
         from ._keepalive import KeepAlive  # noqa: PLC0415 - on use: most pages never call it
 
@@ -183,103 +207,164 @@ class LuciaClient:
         self._keep_alive = KeepAlive(self, margin=margin, **options).start()
         return self._keep_alive
 
+    def recall_expiry(self) -> int | None:
+        """The expiry, from another tab's record if unknown here (no request is sent)."""
+        if self.expires is None:
+            self.expires = self._sync.known_expiry(self._user_id())
+        return self.expires
+
     def close(self) -> None:
-        """Stop keep-alive and tab sync (a client that is done with; tests, single-page apps)."""
+        """Stop keep-alive and stop hearing other tabs (a client one is done with)."""
         if self._keep_alive is not None:
             self._keep_alive.stop("closed")
-        self._tabs.close()
-        self._tab_sync = False
+        self._sync.close()
 
     def _on_visible(self) -> None:
         if self._keep_alive is not None:
             self._keep_alive.wake()
 
-    def _on_tab_message(self, message: object) -> None:
-        from ._tabs import decode_event  # noqa: PLC0415 - tab sync modules load on first use
-
-        event = decode_event(message)
-        if event is None:
-            logger.debug("lucia_pyodide: ignored a tab message that is not ours: %.80r", message)
-            return
+    def _on_tab_event(self, event: AuthEvent) -> None:
         if event.type == SESSION_REFRESHED:
             if event.expires == self.expires:
-                return  # already known here (this tab adopted it while waiting for the lock)
+                return  # already known here (this tab adopted it from the record)
             self.expires = event.expires
         else:
             self.forget_user(f"{event.type} in another tab")
+            if event.type == SIGNED_OUT and self._refreshed_at >= self._sync.ended_at:
+                # A refresh of ours came back after that sign-out finished (no lock to
+                # keep them apart): its cookies may have outlived the sign-out's.
+                self._in_background(self._end_revived_session())
         self._events.emit(event)
 
-    def _announce(self, event: AuthEvent) -> None:
-        """Tell this tab's listeners, then (with tab sync) the other tabs."""
-        self._events.emit(event)
-        if self._tab_sync:
-            from ._tabs import encode_event  # noqa: PLC0415
+    def _in_background(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)  # a reference, or the task may be collected mid-run
+        task.add_done_callback(self._background.discard)
 
-            self._tabs.post(encode_event(event))
+    def _end_session_here(self, event_type: str, reason: str) -> None:
+        """The session is over: forget it, note it for the other tabs, tell everyone."""
+        self.forget_user(reason)
+        self._sync.record_end()
+        event = AuthEvent(event_type)
+        self._events.emit(event)
+        self._sync.announce(event)
+
+    def _learned(self, expires: int, *, adopted: bool) -> None:
+        if expires == self.expires:
+            return
+        self.expires = expires
+        event = AuthEvent(SESSION_REFRESHED, expires, remote=adopted)
+        self._events.emit(event)
+        if not adopted:  # the tab that refreshed has told the others already
+            self._sync.announce(event)
 
     # -- requests -------------------------------------------------------------------
     async def refresh_session(self) -> int:
         """Refresh the session; return its new expiry in ms since the Unix epoch.
 
-        Calls made while one refresh is in flight share it (the refresh token is
-        single-use, so a second request would fail). A server that answers with an
-        empty body, as lucia-sveltekit 0.10 does, gets ``now + session_lifetime_ms``.
+        Calls made while one refresh is in flight share it, and tabs take turns (the
+        refresh token is single-use): a tab that waited adopts the other's result. A
+        refused refresh is tried once more after ``verify_delay`` unless another tab
+        refreshed meanwhile; only a second refusal ends the session (``SESSION_LOST``).
+        A server that answers with an empty body, as lucia-sveltekit 0.10 does, gets
+        ``now + session_lifetime_ms``.
         """
-        if self._refresh is None:
-            self._refresh = _start_task(self._do_refresh())
-            self._refresh.add_done_callback(self._refresh_done)
+        self.sync_tabs()
+        flight = self._refresh
+        if flight is None:
+            flight = _start_task(self._refresh_in_turn(now_ms()))
+            flight.add_done_callback(_retrieved)
+            if not flight.done():  # an eager task may already be over (an adopted result)
+                self._refresh = flight
         # shield: one caller giving up must not cancel the request the others await.
-        return await asyncio.shield(self._refresh)
+        return await asyncio.shield(flight)
 
-    def _refresh_done(self, future: asyncio.Future[int]) -> None:
-        # Runs once the shared refresh (and its cross-tab lock) is over: listeners
-        # may call refresh_session() again without waiting on anything of ours.
-        self._refresh = None
-        if future.cancelled():
-            return
-        error = future.exception()  # also marks it retrieved: the callers all see it
-        if error is None:
-            if future.result() == self.expires:
-                return  # adopted from another tab, whose message already told everyone
-            self.expires = future.result()
-            self._announce(AuthEvent(SESSION_REFRESHED, self.expires))
-        elif isinstance(error, LuciaError) and error.code == AUTH_INVALID_REFRESH_TOKEN:
-            self.forget_user("the session was lost: the refresh token was refused")
-            self._announce(AuthEvent(SESSION_LOST))
-
-    async def _do_refresh(self) -> int:
-        if not self._tab_sync:
-            return await self._send_refresh()
-        from ._tabs import adoptable_expiry, encode_record  # noqa: PLC0415
-
-        started = _now_ms()
-        # Another tab's refresh can take the lock for at most its own request timeout.
-        release = await self._tabs.lock(self.timeout + 5)
-        try:
-            adopted = adoptable_expiry(self._tabs.read_record(), since_ms=started)
-            if adopted is not None:
-                return adopted  # the tab that held the lock refreshed while we waited
-            expires = await self._send_refresh()
-            self._tabs.write_record(encode_record(expires, _now_ms()))
+    async def _refresh_in_turn(self, started: int) -> int:
+        async with self._turn:
+            try:
+                try:
+                    release = await self._sync.hold(self.timeout + 5)
+                    try:
+                        expires, adopted = await self._verified_refresh(started)
+                    finally:
+                        release()
+                finally:
+                    self._refresh = None  # the listeners told below may start the next one
+            except LuciaError as err:
+                if err.code == AUTH_INVALID_REFRESH_TOKEN:
+                    self._end_session_here(SESSION_LOST, f"the session was lost: {err.detail}")
+                raise
+            self._learned(expires, adopted=adopted)
             return expires
-        finally:
-            if release is not None:
-                release()
 
-    async def _send_refresh(self) -> int:
+    async def _verified_refresh(self, started: int) -> tuple[int, bool]:
+        """A refresh, or another tab's since ``started``; a refusal is checked before it is believed.
+
+        The refresh token may have been rotated by someone else a moment ago (another
+        tab, a page load, another script): their cookies then hold a live token, so a
+        refusal is retried once, after giving another tab ``verify_delay`` to report.
+        """
+        adopted = self._sync.adoptable(started)
+        if adopted is not None:
+            return adopted, True
+        if self._sync.ended_since(started):
+            raise LuciaError(AUTH_NOT_AUTHENTICATED, "refresh: another tab signed out meanwhile")
+        try:
+            return await self._send_refresh(started), False
+        except LuciaError as err:
+            if err.code != AUTH_INVALID_REFRESH_TOKEN:
+                raise
+            first = err
+        adopted = await self._sync.wait_for_refresh(started, self.verify_delay)
+        if adopted is not None:
+            return adopted, True
+        try:
+            return await self._send_refresh(started), False
+        except LuciaError as err:
+            if err.code != AUTH_INVALID_REFRESH_TOKEN:
+                raise
+            raise LuciaError(
+                AUTH_INVALID_REFRESH_TOKEN,
+                f"{first.detail}, and again {self.verify_delay:g} s later with no other tab "
+                "refreshing: the session is gone",
+                status=err.status,
+            ) from None
+
+    async def _send_refresh(self, started: int) -> int:
         response = await self._transport.post(
             self.refresh_url, timeout=self.timeout, headers=self.headers
         )
-        return refresh_result(
-            response, now_ms=_now_ms(), session_lifetime_ms=self.session_lifetime_ms
+        expires = refresh_result(
+            response, now_ms=now_ms(), session_lifetime_ms=self.session_lifetime_ms
         )
+        self._refreshed_at = now_ms()
+        if self._sync.ended_since(started):
+            # Another tab signed out while this request was on its way: the cookies it
+            # just set would revive the session, so sign-out wins.
+            await self._end_revived_session()
+            raise LuciaError(AUTH_NOT_AUTHENTICATED, "refresh: another tab signed out meanwhile")
+        self._sync.record_refresh(expires, self._user_id())
+        return expires
+
+    async def _end_revived_session(self) -> None:
+        """Log out what a refresh that crossed another tab's sign-out may have revived."""
+        try:
+            logout_result(await self._transport.post(
+                self.logout_url, timeout=self.timeout, headers=self.headers))
+        except LuciaError as err:  # nothing revived (no access token), or the network
+            logger.info("lucia_pyodide: ending a revived session: %s", err)
 
     async def sign_out(self, redirect: str | None = None) -> None:
-        """Sign out, forget the user, then go to ``redirect`` if given.
+        """End the session on the server, here and in every tab; then go to ``redirect``.
 
-        Raises ``LuciaError("AUTH_NOT_AUTHENTICATED")`` when no user is signed in and
-        ``UnsafeRedirectError`` for a target off the page's origin, both before any
-        request is sent.
+        Always asks the server, whatever this page believes (it may have been signed in
+        again elsewhere). Waits for a refresh in flight in any tab, so that no refresh
+        lands after the sign-out. When the server has no access token but a live
+        refresh token (the access cookie expired in the browser), the session is
+        refreshed and then ended. Raises ``LuciaError("AUTH_NOT_AUTHENTICATED")`` once
+        the server confirmed there was no session at all, ``UnsafeRedirectError`` for
+        a target off the page's origin (before any request), and any other
+        ``LuciaError`` (network, timeout, 5xx) with nothing changed and no navigation.
         """
         target = None
         if redirect is not None:
@@ -288,13 +373,49 @@ class LuciaClient:
                 page_origin=self._page.origin(),
                 allowed_origins=self.allowed_redirect_origins,
             )
-        if self.get_user() is None:
-            raise LuciaError(AUTH_NOT_AUTHENTICATED, f"sign_out: {self.user_reason}")
+        self.sync_tabs()
+        async with self._turn:  # after this page's refresh in flight, if any
+            release = await self._sync.hold(self.timeout + 5)
+            try:
+                await self._end_server_session()
+            except LuciaError as err:
+                if err.code == AUTH_NOT_AUTHENTICATED:
+                    self._end_session_here(SESSION_LOST, f"sign_out: {err.detail}")
+                raise
+            finally:
+                release()
+            self._end_session_here(SIGNED_OUT, "signed out by sign_out()")
+        if target is not None:
+            self._page.navigate(target)
+
+    async def _end_server_session(self) -> None:
         response = await self._transport.post(
             self.logout_url, timeout=self.timeout, headers=self.headers
         )
-        logout_result(response)
-        self.forget_user("signed out by sign_out()")
-        self._announce(AuthEvent(SIGNED_OUT))
-        if target is not None:
-            self._page.navigate(target)
+        try:
+            return logout_result(response)
+        except LuciaError as err:
+            if err.code != AUTH_INVALID_ACCESS_TOKEN:
+                raise
+        # No access-token cookie, yet a page load would revive the session from the
+        # refresh token: refresh it to get an access token, then end it.
+        try:
+            expires, _ = await self._verified_refresh(now_ms())
+        except LuciaError as err:
+            if err.code != AUTH_INVALID_REFRESH_TOKEN:
+                raise
+            raise LuciaError(
+                AUTH_NOT_AUTHENTICATED,
+                "no session to end: the server found no access token and refused the "
+                f"refresh token ({err.detail})",
+                status=err.status,
+            ) from None
+        self.expires = expires  # quietly: the sign-out below is the news
+        logout_result(await self._transport.post(
+            self.logout_url, timeout=self.timeout, headers=self.headers))
+
+
+def _retrieved(task: asyncio.Future[int]) -> None:
+    # Marks the outcome retrieved: every caller may have given up (each sees it anyway).
+    if not task.cancelled():
+        task.exception()

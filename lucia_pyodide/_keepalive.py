@@ -2,6 +2,8 @@
 
 The timing decisions are pure functions (tested with a fake clock); ``KeepAlive``
 runs them with injectable ``clock``/``wait`` so the loop itself runs on CPython too.
+It never sends two refreshes closer than ``min_interval``, never believes an expiry
+that is already past, and is always either running or stopped with a reason.
 """
 
 from __future__ import annotations
@@ -35,8 +37,18 @@ def seconds_until_due(now_ms: int, expires_ms: int | None, margin_s: float) -> f
 
 def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
     """Capped exponential backoff with full jitter for retry ``attempt`` (1, 2, ...)."""
-    ceiling = min(cap, base * 2 ** (attempt - 1))
+    ceiling = min(cap, base * 2.0 ** min(attempt - 1, 60))  # capped exponent: no overflow
     return rng.uniform(ceiling / 2, ceiling)
+
+
+def margin_for(remaining_s: float, margin_s: float) -> float:
+    """The margin to use for a session with ``remaining_s`` left right after a refresh.
+
+    A margin as long as the session itself (a short session, a server that counts
+    in seconds, a clock ahead of the server's) would make every refresh due at
+    once: refresh at half-life instead.
+    """
+    return margin_s if remaining_s > margin_s else remaining_s / 2
 
 
 class KeepAlive:
@@ -47,6 +59,7 @@ class KeepAlive:
         client: LuciaClient,
         *,
         margin: float,
+        min_interval: float = 5.0,
         check_interval: float = 10.0,
         retry_base: float = 1.0,
         retry_cap: float = 60.0,
@@ -54,13 +67,18 @@ class KeepAlive:
         wait: Callable[[float], Awaitable[None]] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if margin < 0 or check_interval <= 0 or retry_base <= 0 or retry_cap < retry_base:
-            raise ValueError("keep_alive: margin >= 0, check_interval > 0, 0 < retry_base <= retry_cap")
+        if (margin < 0 or min_interval <= 0 or check_interval <= 0 or retry_base <= 0
+                or retry_cap < retry_base):
+            raise ValueError("keep_alive: margin >= 0, min_interval > 0, check_interval > 0, "
+                             "0 < retry_base <= retry_cap")
         self.client, self.margin, self.check_interval = client, margin, check_interval
-        self.retry_base, self.retry_cap = retry_base, retry_cap
+        self.min_interval, self.retry_base, self.retry_cap = min_interval, retry_base, retry_cap
         self._clock, self._rng = clock, rng or random.Random()
         self._wake = asyncio.Event()
         self._wait = wait or self._wait_or_wake
+        self._margin_now = margin  # shrinks to half-life for sessions shorter than the margin
+        self._last_attempt = -float("inf")
+        self._attempt = 0
         self.stopped = False
         #: Why it stopped, once it has.
         self.stop_reason = ""
@@ -69,6 +87,7 @@ class KeepAlive:
 
     def start(self) -> KeepAlive:
         self._task = asyncio.ensure_future(self._run())
+        self._task.add_done_callback(self._ended)
         return self
 
     def stop(self, reason: str = "stopped") -> None:
@@ -83,8 +102,16 @@ class KeepAlive:
         self._wake.set()
 
     async def wait_stopped(self) -> None:
+        """Wait until the loop has ended (``stop_reason`` says why)."""
         if self._task is not None:
-            await asyncio.shield(self._task)
+            await asyncio.wait([self._task])
+
+    def _ended(self, task: asyncio.Future[None]) -> None:
+        if task.cancelled():
+            self.stop("cancelled")
+        elif task.exception() is not None:  # a bug: say so rather than die silently
+            logger.error("lucia_pyodide: keep_alive crashed", exc_info=task.exception())
+            self.stop(f"crashed: {task.exception()!r}")
 
     def _on_event(self, event: AuthEvent) -> None:
         if event.type in (SIGNED_OUT, SESSION_LOST):
@@ -93,29 +120,47 @@ class KeepAlive:
             self.wake()  # a refresh elsewhere moved the expiry
 
     async def _wait_or_wake(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
         self._wake.clear()
 
+    async def _back_off(self, why: str) -> None:
+        self._attempt += 1
+        delay = backoff_seconds(self._attempt, base=self.retry_base, cap=self.retry_cap,
+                                rng=self._rng)
+        logger.warning("lucia_pyodide: keep_alive: %s; retry %d in %.1f s", why, self._attempt, delay)
+        await self._wait(delay)
+
     async def _run(self) -> None:
-        attempt = 0
         while not self.stopped:
-            due = seconds_until_due(int(self._clock() * 1000), self.client.expires, self.margin)
-            if due > 0:
+            now = self._clock()
+            expires = self.client.recall_expiry()
+            due = seconds_until_due(int(now * 1000), expires, self._margin_now)
+            floor = self._last_attempt + self.min_interval - now
+            if due > 0 or floor > 0:
                 # Wake at least every check_interval: wall-clock time is re-read each
                 # turn, so a sleeping laptop or a jumped clock is noticed.
-                await self._wait(min(due, self.check_interval))
+                await self._wait(min(max(due, floor), self.check_interval))
                 continue
+            self._last_attempt = now
             try:
-                await self.client.refresh_session()
-                attempt = 0
+                expires = await self.client.refresh_session()
             except LuciaError as err:
                 if err.code in FATAL_CODES:
                     self.stop(f"{err.code}: {err.detail}")
-                    break
-                attempt += 1
-                delay = backoff_seconds(attempt, base=self.retry_base, cap=self.retry_cap,
-                                        rng=self._rng)
-                logger.info("keep_alive: refresh failed (%s), retry %d in %.1f s",
-                            err, attempt, delay)
-                await self._wait(delay)
+                else:
+                    await self._back_off(f"refresh failed ({err})")
+                continue
+            remaining = expires / 1000 - self._clock()
+            if remaining <= 0:
+                # Not believed: a server clock behind ours, or a refresh that lied.
+                self.client.expires = None
+                await self._back_off(f"the refreshed session expires {-remaining:.0f} s in the past")
+                continue
+            self._attempt = 0
+            margin = margin_for(remaining, self.margin)
+            if margin != self._margin_now:
+                if margin < self.margin:
+                    logger.warning("lucia_pyodide: keep_alive: the session lasts %.0f s, less than "
+                                   "the margin (%g s): refreshing at half-life", remaining, self.margin)
+                self._margin_now = margin

@@ -1,76 +1,264 @@
-"""What tabs of one origin tell each other, and how a message is checked before it is believed.
+"""``TabSync``: how this tab shares one session with every other tab and script of its origin.
 
-Pure Python. Messages carry no token (the client never sees one): only what
-happened and, for a refresh, the new expiry. Anything else on the channel, or a
-malformed message, is ignored.
+The refresh token lives in the cookie jar that all of them share and is single-use,
+so coordination is a matter of correctness:
+
+- one refresh or sign-out at a time across the origin (a Web Lock, where the browser has
+  them; secure contexts only);
+- a shared record (``localStorage``) of the session as last seen: the expiry of the last
+  refresh, whose it was and when it finished, or that the session ended. A tab that waited
+  for the lock adopts the winner's result; a new tab learns the expiry without a request;
+- messages (``BroadcastChannel``) announcing refreshes and sign-outs. They carry no token.
+
+Nothing another party writes is believed unchecked: a record or message must be this
+version's, not stamped in the future, and claim an expiry inside a sane lifetime.
+Storage or a channel that throws counts as absent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
-from ._events import EVENT_TYPES, SESSION_REFRESHED, AuthEvent
-from ._responses import MAX_EXPIRES_MS
+from ._compat._protocols import LockTimeout, Tabs
+from ._events import EVENT_TYPES, SESSION_REFRESHED, SIGNED_OUT, AuthEvent
+
+logger = logging.getLogger("lucia_pyodide")
 
 CHANNEL: Final = "lucia_pyodide"
-LOCK: Final = "lucia_pyodide:refresh"
-RECORD_KEY: Final = "lucia_pyodide:last_refresh"
-_VERSION = 1
+LOCK: Final = "lucia_pyodide:session"
+RECORD_KEY: Final = "lucia_pyodide:session"
+_VERSION: Final = 2
+#: A record or message stamped later than now + this is from the future: not believed.
+MAX_SKEW_MS: Final = 60_000
+#: How often a tab waiting for another's refresh re-reads the shared record.
+POLL_SECONDS: Final = 0.05
 
 
-def encode_event(event: AuthEvent) -> str:
-    """The message announcing ``event`` to other tabs."""
-    return json.dumps({"v": _VERSION, "type": event.type, "expires": event.expires})
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
-def _valid_expires(value: object) -> bool:
-    return type(value) is int and 0 < value <= MAX_EXPIRES_MS
+def _nothing() -> None:
+    pass
 
 
-def _ours(text: object) -> dict[str, Any] | None:
-    """A message or record written by this version of lucia_pyodide, decoded; else ``None``."""
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """The origin's shared note of its session: a refresh's result, or that it ended."""
+
+    at: int  #: when it was written, ms since the epoch
+    expires: int | None = None  #: the refreshed session's expiry; ``None``: the session ended
+    user_id: str | None = None  #: whose session it was, where the writer knew
+    writer: str = ""  #: which tab wrote it (a random id per page)
+
+    @property
+    def ended(self) -> bool:
+        return self.expires is None
+
+
+def _payload(text: object, now: int) -> dict[str, Any] | None:
+    """A message or record of this version, decoded, stamped no later than ``now`` + skew."""
     if not isinstance(text, str) or len(text) > 1000:
         return None
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(payload, dict) or payload.get("v") != _VERSION:
+        return None
+    at = payload.get("at")
+    if type(at) is not int or not 0 < at <= now + MAX_SKEW_MS:
         return None
     return payload
 
 
-def decode_event(message: object) -> AuthEvent | None:
-    """The event another tab announced, or ``None`` for anything that is not one of ours."""
-    payload = _ours(message)
+def _sane_expiry(value: object, now: int, max_ahead_ms: int) -> bool:
+    return type(value) is int and now < value <= now + max_ahead_ms
+
+
+def encode_event(event: AuthEvent, at_ms: int) -> str:
+    """The message announcing ``event`` to other tabs."""
+    return json.dumps({"v": _VERSION, "type": event.type, "expires": event.expires, "at": at_ms})
+
+
+def decode_event(message: object, *, now: int, max_ahead_ms: int) -> tuple[AuthEvent, int] | None:
+    """The event another tab announced and when, or ``None`` for anything not to believe."""
+    payload = _payload(message, now)
+    if payload is None or payload.get("type") not in EVENT_TYPES:
+        return None
+    kind, expires = str(payload["type"]), payload.get("expires")
+    if kind != SESSION_REFRESHED:
+        return AuthEvent(kind, None, remote=True), payload["at"]
+    if not _sane_expiry(expires, now, max_ahead_ms):
+        return None
+    return AuthEvent(kind, expires, remote=True), payload["at"]
+
+
+def encode_record(record: SessionRecord) -> str:
+    return json.dumps({"v": _VERSION, "at": record.at, "expires": record.expires,
+                       "user": record.user_id, "tab": record.writer})
+
+
+def decode_record(text: object, *, now: int, max_ahead_ms: int) -> SessionRecord | None:
+    """The shared record, or ``None`` if there is none to believe (or its session expired)."""
+    payload = _payload(text, now)
     if payload is None:
         return None
-    kind, expires = payload.get("type"), payload.get("expires")
-    if kind not in EVENT_TYPES:
+    user, expires, writer = payload.get("user"), payload.get("expires"), payload.get("tab", "")
+    if (user is not None and not isinstance(user, str)) or not isinstance(writer, str):
         return None
-    if kind == SESSION_REFRESHED:
-        if not _valid_expires(expires):
-            return None
-        return AuthEvent(SESSION_REFRESHED, expires, remote=True)
-    return AuthEvent(str(kind), None, remote=True)
+    if expires is not None and not _sane_expiry(expires, now, max_ahead_ms):
+        return None
+    return SessionRecord(payload["at"], expires, user, writer)
 
 
-def encode_record(expires: int, at_ms: int) -> str:
-    """The shared note of the last refresh: its result and when it finished."""
-    return json.dumps({"v": _VERSION, "expires": expires, "at": at_ms})
+class TabSync:
+    """This tab's side of the origin-wide session: the lock, the shared record, the messages.
 
-
-def adoptable_expiry(record: object, *, since_ms: int) -> int | None:
-    """The expiry from a refresh another tab finished at or after ``since_ms``, if any.
-
-    A tab that waited for the refresh lock adopts that result instead of sending
-    the refresh token the winner already used.
+    ``max_lifetime_ms`` bounds how far ahead a believable expiry may lie.
     """
-    payload = _ours(record)
-    if payload is None:
+
+    def __init__(self, tabs: Tabs, *, max_lifetime_ms: int,
+                 clock_ms: Callable[[], int] = now_ms) -> None:
+        self._tabs, self._max_ahead, self._clock = tabs, max_lifetime_ms, clock_ms
+        self._started = False
+        #: Whether other tabs can be heard (``False`` in Node, or before ``start``).
+        self.available = False
+        self._on_event: Callable[[AuthEvent], None] = lambda event: None
+        #: When (ms) another tab last said it ended the session; 0: never heard.
+        self.ended_at = 0
+        self._heard_refresh: tuple[int, int] | None = None  # (heard at, expires)
+        self._failed: set[str] = set()
+        self._id = f"{random.getrandbits(48):012x}"  # tells this tab's records from others'
+
+    # -- the raw side, guarded -------------------------------------------------------
+    def _failure(self, what: str, err: Exception) -> None:
+        if what not in self._failed:  # once per kind: a storage that throws throws every time
+            self._failed.add(what)
+            logger.warning("lucia_pyodide: %s failed (%r); treated as absent", what, err)
+
+    def start(self, on_event: Callable[[AuthEvent], None], on_visible: Callable[[], None]) -> bool:
+        """Hear other tabs from now on (idempotent); ``False`` where they cannot be heard."""
+        if not self._started:
+            self._started, self._on_event = True, on_event
+            try:
+                self.available = self._tabs.listen(self._on_message, on_visible)
+            except Exception as err:
+                self._failure("listening to other tabs", err)
+        return self.available
+
+    def _on_message(self, message: object) -> None:
+        decoded = decode_event(message, now=self._clock(), max_ahead_ms=self._max_ahead)
+        if decoded is None:
+            logger.debug("lucia_pyodide: ignored a tab message: %.80r", message)
+            return
+        event, at = decoded
+        if event.type == SESSION_REFRESHED:
+            self._heard_refresh = (self._clock(), int(event.expires or 0))
+        elif event.type == SIGNED_OUT:
+            self.ended_at = max(self.ended_at, at)
+        self._on_event(event)
+
+    def record(self) -> SessionRecord | None:
+        try:
+            text = self._tabs.read_record()
+        except Exception as err:
+            self._failure("reading the shared session record", err)
+            return None
+        return decode_record(text, now=self._clock(), max_ahead_ms=self._max_ahead)
+
+    def _write(self, record: SessionRecord) -> None:
+        try:
+            self._tabs.write_record(encode_record(record))
+        except Exception as err:
+            self._failure("writing the shared session record", err)
+
+    async def hold(self, timeout: float) -> Callable[[], None]:
+        """Wait for the origin-wide session lock; returns the function that releases it.
+
+        Without Web Locks, or when another tab holds the lock past ``timeout`` (stuck),
+        this goes ahead without it: refusals are verified before they are believed, so
+        that costs at most an extra request, never the session.
+        """
+        try:
+            release = await self._tabs.lock(timeout)
+        except LockTimeout:
+            logger.warning("lucia_pyodide: the session lock was held elsewhere for %g s; "
+                           "going ahead without it", timeout)
+            return _nothing
+        except Exception as err:
+            self._failure("taking the session lock", err)
+            return _nothing
+        return release if release is not None else _nothing
+
+    # -- what the client asks ------------------------------------------------------
+    def adoptable(self, since_ms: int) -> int | None:
+        """The expiry of a refresh another tab finished at or after ``since_ms``, if any.
+
+        A tab that waited while another refreshed adopts its result instead of
+        spending the refresh token the other already used.
+        """
+        record = self.record()
+        if (record is not None and not record.ended and record.at >= since_ms
+                and record.writer != self._id):
+            return record.expires
+        if self._heard_refresh is not None and self._heard_refresh[0] >= since_ms:
+            expires = self._heard_refresh[1]
+            if _sane_expiry(expires, self._clock(), self._max_ahead):
+                return expires
         return None
-    expires, at = payload.get("expires"), payload.get("at")
-    if not _valid_expires(expires) or type(at) is not int or at < since_ms:
-        return None
-    return int(expires)  # type: ignore[arg-type]
+
+    def ended_since(self, since_ms: int) -> bool:
+        """Whether a tab of the origin ended the session after ``since_ms``.
+
+        Strictly after: what ended in the very millisecond a refresh began came first.
+        """
+        if self.ended_at > since_ms:
+            return True
+        record = self.record()
+        return record is not None and record.ended and record.at > since_ms
+
+    def known_expiry(self, user_id: str | None) -> int | None:
+        """The live session's expiry as the record has it, if it is ``user_id``'s session."""
+        record = self.record()
+        if record is None or record.ended or user_id is None or record.user_id != user_id:
+            return None
+        return record.expires
+
+    async def wait_for_refresh(self, since_ms: int, seconds: float) -> int | None:
+        """Wait up to ``seconds`` for another tab's refresh finished since ``since_ms``."""
+        deadline = self._clock() + seconds * 1000
+        while True:
+            expires = self.adoptable(since_ms)
+            if expires is not None or self._clock() >= deadline:
+                return expires
+            await asyncio.sleep(POLL_SECONDS)
+
+    def record_refresh(self, expires: int, user_id: str | None) -> None:
+        self._write(SessionRecord(self._clock(), expires, user_id, self._id))
+
+    def record_end(self) -> None:
+        self._write(SessionRecord(self._clock(), writer=self._id))
+
+    def announce(self, event: AuthEvent) -> None:
+        """Tell the other tabs (they never hear their own messages)."""
+        if not self.available:
+            return
+        try:
+            self._tabs.post(encode_event(event, self._clock()))
+        except Exception as err:
+            self._failure("messaging other tabs", err)
+
+    def close(self) -> None:
+        try:
+            self._tabs.close()
+        except Exception as err:
+            self._failure("closing the tab channel", err)
+        self._started = self.available = False

@@ -7,11 +7,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import js
-from pyodide.code import run_js
-from pyodide.ffi import JsException, create_proxy, jsnull
+from pyodide.ffi import JsException, create_once_callable, create_proxy, jsnull
 
 from .._errors import AUTH_INVALID_USER_DATA, REQUEST_TIMEOUT, UNKNOWN_ERROR, LuciaError
 from .._responses import HttpResponse
+from ._protocols import LockTimeout
 
 
 class FetchTransport:
@@ -105,23 +105,18 @@ class PyodidePage:
         js.location.assign(url)
 
 
-_ACQUIRE_JS = """(name, ms) => new Promise((granted, failed) => {
-    navigator.locks.request(name, {signal: AbortSignal.timeout(ms)},
-        () => new Promise((release) => granted(release))).catch(failed);
-})"""
-
-
 class BrowserTabs:
     """The other tabs of this origin: BroadcastChannel, Web Locks, localStorage, visibility.
 
-    Each is optional: where one is missing (Node, old browsers) its method says so
-    by returning ``None``/``False`` and the client falls back to in-page behaviour.
+    Each is optional: where one is missing (Node, an insecure context has no Web
+    Locks) its method says so by returning ``None``/``False``. Nothing here is built
+    from a string of JavaScript: it must run under ``script-src 'self'``.
     """
 
     def __init__(self) -> None:
         self._channel: Any = None
         self._proxies: list[Any] = []
-        self._acquire: Any = None
+        self._held: set[asyncio.Future[Any]] = set()
 
     @staticmethod
     def _has(name: str) -> bool:
@@ -153,20 +148,47 @@ class BrowserTabs:
             self._channel.postMessage(message)
 
     async def lock(self, timeout: float) -> Callable[[], None] | None:
-        """Hold the origin-wide refresh lock: a release function, or ``None`` (no locks, or timed out)."""
+        """Hold the origin-wide session lock: its release; ``None`` where there are no Web Locks.
+
+        ``navigator.locks.request`` holds the lock until the promise its callback
+        returns settles: the callback hands back a fresh promise and keeps its
+        ``resolve`` as the release. Raises ``LockTimeout`` after ``timeout`` seconds.
+        """
         if not self._has("navigator") or not js.Reflect.has(js.navigator, "locks"):
             return None
         from .._tabs import LOCK  # noqa: PLC0415
 
-        if self._acquire is None:
-            self._acquire = run_js(_ACQUIRE_JS)
+        loop = asyncio.get_running_loop()
+        granted: asyncio.Future[Any] = loop.create_future()
+
+        def hold(_lock: Any) -> Any:
+            loop.call_soon(callback.destroy)  # called once; not destroyed while it runs
+            releases: list[Any] = []
+            held = js.Promise.new(create_once_callable(lambda resolve, _reject: releases.append(resolve)))
+            if granted.done():  # the wait was given up meanwhile: let go at once
+                releases[0]()
+            else:
+                granted.set_result(releases[0])
+            return held
+
+        callback = create_proxy(hold)
+        options = js.Object.new()
+        options.signal = js.AbortSignal.timeout(max(1, round(timeout * 1000)))
+        request = asyncio.ensure_future(js.navigator.locks.request(LOCK, options, callback))
         try:
-            release = await self._acquire(LOCK, max(1, round(timeout * 1000)))
-        except JsException:
-            return None  # waited too long: the holder is presumed stuck
-        return release  # type: ignore[no-any-return]
+            await asyncio.wait([granted, request], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            granted.cancel()  # no-op once granted; otherwise a late grant is let go at once
+        if not granted.cancelled():
+            resolve = granted.result()
+            self._held.add(request)  # the request settles when the lock is let go
+            request.add_done_callback(self._held.discard)
+            return lambda: resolve() and None
+        callback.destroy()  # never called: the request ended without the lock
+        raise LockTimeout(f"{LOCK}: not granted within {timeout:g} s ({request.exception()!r})")
 
     def read_record(self) -> str | None:
+        """The record in ``localStorage``; a storage that throws raises (``TabSync`` copes)."""
         if not self._has("localStorage"):
             return None
         from .._tabs import RECORD_KEY  # noqa: PLC0415

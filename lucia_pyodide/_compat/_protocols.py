@@ -1,4 +1,4 @@
-"""What the client needs from its surroundings: a transport and a page."""
+"""What the client needs from its surroundings: a transport, a page and the origin's other tabs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from .._responses import HttpResponse
+
+
+class LockTimeout(Exception):
+    """The origin-wide lock was not granted in time: another tab holds it (or died holding it)."""
 
 
 class Transport(Protocol):
@@ -41,7 +45,11 @@ class Page(Protocol):
 
 
 class Tabs(Protocol):
-    """The other tabs of the origin; every method may report that it cannot."""
+    """The other tabs of the origin, raw; ``_tabs.TabSync`` decides what to believe.
+
+    Every method may report that it cannot (``False``, ``None``), and any of them
+    may raise (a storage that throws): ``TabSync`` treats that as absent.
+    """
 
     def listen(self, on_message: Callable[[object], None], on_visible: Callable[[], None]) -> bool:
         """Start hearing other tabs' messages (and this tab becoming visible)."""
@@ -52,15 +60,18 @@ class Tabs(Protocol):
         ...
 
     async def lock(self, timeout: float) -> Callable[[], None] | None:
-        """Wait (at most ``timeout`` s) for the origin-wide refresh lock; its release, or ``None``."""
+        """Wait for the origin-wide session lock; its release, or ``None`` where there are no locks.
+
+        Raises ``LockTimeout`` when it was not granted within ``timeout`` seconds.
+        """
         ...
 
     def read_record(self) -> str | None:
-        """The shared note of the last refresh, if any."""
+        """The origin's shared session record, if any."""
         ...
 
     def write_record(self, record: str) -> None:
-        """Replace the shared note of the last refresh."""
+        """Replace the origin's shared session record."""
         ...
 
     def close(self) -> None:

@@ -95,8 +95,12 @@ def selenium_lucia(lucia_module: Any, server_url: str) -> Iterator[Any]:
         delete globalThis._lucia_page_data;
         if (globalThis.document) {
             for (const el of document.querySelectorAll('#lucia-user')) el.remove();
+            localStorage.clear();
         }
-        pyodide.runPython('import lucia_pyodide; lucia_pyodide.reset_default_client()');
+        pyodide.runPython(`
+import lucia_pyodide, lucia_testkit
+lucia_testkit.close_all()
+lucia_pyodide.reset_default_client()`);
         """
     )
     selenium.clean_logs()

@@ -38,16 +38,31 @@ def set_cookies(**cookies: str) -> None:
         js.document.cookie = f"{name}={value}; path=/"
 
 
+_clients: list[LuciaClient] = []
+
+
 def client(server_url: str, cookies: dict[str, str] | None = None, **options: Any) -> LuciaClient:
-    """A client for this runtime: same-origin in a browser, explicit headers in Node."""
+    """A client for this runtime: same-origin in a browser, explicit headers in Node.
+
+    Each is closed by ``close_all()`` before the next test: clients in one page hear
+    each other as tabs do, and a test's leftovers must not act in the next.
+    """
     if IN_BROWSER:
         if cookies:
             set_cookies(**cookies)
-        return LuciaClient(**options)
-    headers = {"Origin": server_url}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    return LuciaClient(server_url, headers=headers, **options)
+        made = LuciaClient(**options)
+    else:
+        headers = {"Origin": server_url}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        made = LuciaClient(server_url, headers=headers, **options)
+    _clients.append(made)
+    return made
+
+
+def close_all() -> None:
+    while _clients:
+        _clients.pop().close()
 
 
 def session_cookies(session: dict[str, Any]) -> dict[str, str] | None:
@@ -78,7 +93,7 @@ def get_user_outcome() -> list[str]:
     LuciaError came out, which is always a bug.
     """
     try:
-        LuciaClient().get_user()
+        client("").get_user()
     except LuciaError as err:
         return [err.code, err.detail]
     except BaseException as err:

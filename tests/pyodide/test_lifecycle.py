@@ -34,7 +34,9 @@ async def _lifecycle(selenium_lucia: Any, server_url: str) -> dict[str, Any]:
     if synced:  # in a browser the sign-out needs the cookies the refresh rotated
         await lucia.sign_out()
     else:
-        lucia._on_tab_message('{"v": 1, "type": "SIGNED_OUT"}')  # as another tab would say
+        from lucia_pyodide import AuthEvent
+
+        lucia._on_tab_event(AuthEvent("SIGNED_OUT", remote=True))  # as another tab would say
     await asyncio.sleep(0)
     lucia.close()
     return {"synced": synced, "expires": expires, "heard": heard, "running": running,

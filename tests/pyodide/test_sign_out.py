@@ -63,22 +63,32 @@ def test_sign_out_ends_the_session_and_forgets_the_user(
         assert not names & {"access_token", "refresh_token"}  # blanked by the server
 
 
-def test_sign_out_without_a_user_sends_nothing(
+def test_sign_out_with_no_session_anywhere_asks_then_says_so(
     selenium_lucia: Any, server_url: str, stats: Any
 ) -> None:
     result = _sign_out(selenium_lucia, server_url, None)
     code, status, detail = result["error"]
-    assert (code, status) == ("AUTH_NOT_AUTHENTICATED", None)
-    assert "no user data in the page" in detail
-    assert "POST /api/auth/logout" not in stats()
+    assert code == "AUTH_NOT_AUTHENTICATED" and "refused the refresh token" in detail
+    # Asked, not assumed: a logout, then the refresh token checked (refused, and again).
+    counts = stats()
+    assert counts["POST /api/auth/logout"] == 1
+    assert counts["POST /api/auth/refresh-session"] == 2 + 2  # + the test's own check after
 
 
-def test_sign_out_without_an_access_token_keeps_the_user(
-    selenium_lucia: Any, server_url: str
+def test_sign_out_with_an_expired_access_cookie_still_ends_the_session(
+    selenium_lucia: Any, server_url: str, stats: Any
 ) -> None:
+    """The browser dropped the access cookie; a reload would revive the session from the refresh token."""
     session = _signed_in_page(selenium_lucia, server_url)
     if selenium_lucia.browser == "chrome":
-        selenium_lucia.driver.delete_all_cookies()
-    result = _sign_out(selenium_lucia, server_url, None)
-    assert result["error"][:2] == ["AUTH_INVALID_ACCESS_TOKEN", 500]
-    assert result["after"] == session["userId"]  # a failed sign-out loses nothing
+        selenium_lucia.driver.delete_cookie("access_token")
+        result = _sign_out(selenium_lucia, server_url, None)
+        assert "error" not in result, result
+        assert result["after"] is None and result["refresh_after"] == "AUTH_INVALID_REFRESH_TOKEN"
+        assert stats()["POST /api/auth/logout"] == 2  # refused, then after the refresh: ended
+    else:
+        # Node keeps no cookies: the refresh's new access token never reaches the second
+        # logout, so the session cannot be ended from here, and the call says so.
+        result = _sign_out(selenium_lucia, server_url, {"refresh_token": session["refresh_token"]})
+        assert result["error"][:2] == ["AUTH_INVALID_ACCESS_TOKEN", 500]
+        assert result["after"] == session["userId"]  # a failed sign-out loses nothing

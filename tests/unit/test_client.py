@@ -7,7 +7,6 @@ itself is tested for real inside Pyodide (tests/pyodide).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
 import pytest
 
@@ -15,39 +14,7 @@ import lucia_pyodide
 from lucia_pyodide import LuciaClient, LuciaError, UnsafeRedirectError
 from lucia_pyodide._responses import HttpResponse
 
-PAGE_DATA = '[{"type":"data","data":{"_lucia":{"userId":"u1","username":"al"}},"uses":{}},null]'
-
-
-class ScriptedTransport:
-    def __init__(self, *answers: HttpResponse, delay: float = 0.0) -> None:
-        self.answers = list(answers)
-        self.calls: list[str] = []
-        self.delay = delay
-
-    async def post(self, url: str, *, timeout: float, headers: Mapping[str, str]) -> HttpResponse:
-        self.calls.append(url)
-        await asyncio.sleep(self.delay)
-        return self.answers.pop(0)
-
-
-class FakePage:
-    def __init__(self, page_data: str | None = None, script: str | None = None) -> None:
-        self.page_data, self.script = page_data, script
-        self.reads = 0
-        self.navigated: list[str] = []
-
-    def page_data_json(self) -> str | None:
-        self.reads += 1
-        return self.page_data
-
-    def user_script_text(self) -> str | None:
-        return self.script
-
-    def origin(self) -> str | None:
-        return "http://127.0.0.1:8000"
-
-    def navigate(self, url: str) -> None:
-        self.navigated.append(url)
+from .fakes import NO_ACCESS_TOKEN, PAGE_DATA, REFUSED, FakePage, ScriptedTransport
 
 
 def test_user_is_read_once_and_cached() -> None:
@@ -79,8 +46,8 @@ def test_concurrent_refreshes_share_one_request() -> None:
 
 
 def test_concurrent_refreshes_share_one_error() -> None:
-    transport = ScriptedTransport(HttpResponse(500, '{"message":"AUTH_INVALID_REFRESH_TOKEN"}'))
-    client = LuciaClient(transport=transport, page=FakePage())
+    transport = ScriptedTransport(REFUSED, REFUSED)
+    client = LuciaClient(transport=transport, page=FakePage(), verify_delay=0)
 
     async def scenario() -> list[object]:
         return await asyncio.gather(*(client.refresh_session() for _ in range(10)),
@@ -88,7 +55,7 @@ def test_concurrent_refreshes_share_one_error() -> None:
 
     errors = asyncio.run(scenario())
     assert all(isinstance(e, LuciaError) and e.code == "AUTH_INVALID_REFRESH_TOKEN" for e in errors)
-    assert len(transport.calls) == 1
+    assert len(transport.calls) == 2  # refused, and refused again: believed
 
 
 def test_one_caller_cancelling_does_not_cancel_the_others() -> None:
@@ -106,7 +73,7 @@ def test_one_caller_cancelling_does_not_cancel_the_others() -> None:
 
 
 def test_sign_out_order_of_checks() -> None:
-    transport = ScriptedTransport(HttpResponse(200, ""))
+    transport = ScriptedTransport(HttpResponse(200, ""), HttpResponse(200, ""))
     page = FakePage(PAGE_DATA)
     client = LuciaClient(transport=transport, page=page)
     with pytest.raises(UnsafeRedirectError):
@@ -115,13 +82,26 @@ def test_sign_out_order_of_checks() -> None:
     asyncio.run(client.sign_out("/login"))
     assert transport.calls == ["/api/auth/logout"]
     assert client.get_user() is None and page.navigated == ["/login"]
+    asyncio.run(client.sign_out())  # signed out here, but the server is asked all the same
+    assert transport.calls == ["/api/auth/logout"] * 2
+
+
+def test_sign_out_with_no_session_anywhere_says_so_after_asking() -> None:
+    transport = ScriptedTransport(NO_ACCESS_TOKEN, REFUSED, REFUSED)
+    page = FakePage(None)
+    client = LuciaClient(transport=transport, page=page, verify_delay=0)
     with pytest.raises(LuciaError) as caught:
-        asyncio.run(client.sign_out())
+        asyncio.run(client.sign_out("/login"))
     assert caught.value.code == "AUTH_NOT_AUTHENTICATED"
+    assert "refused the refresh token" in caught.value.detail
+    assert transport.calls == ["/api/auth/logout"] + ["/api/auth/refresh-session"] * 2
+    assert page.navigated == []
 
 
-def test_failed_sign_out_keeps_the_user_and_does_not_navigate() -> None:
-    transport = ScriptedTransport(HttpResponse(500, '{"message":"AUTH_INVALID_ACCESS_TOKEN"}'))
+@pytest.mark.parametrize("failure", [HttpResponse(502, "<html>bad gateway</html>"),
+                                     HttpResponse(500, '{"message":"DATABASE_UPDATE_FAILED"}')])
+def test_failed_sign_out_keeps_the_user_and_does_not_navigate(failure: HttpResponse) -> None:
+    transport = ScriptedTransport(failure)
     page = FakePage(PAGE_DATA)
     client = LuciaClient(transport=transport, page=page)
     with pytest.raises(LuciaError):
@@ -135,7 +115,8 @@ def test_base_url_and_paths() -> None:
     assert client.logout_url == "http://127.0.0.1:9/api/auth/logout"
 
 
-@pytest.mark.parametrize("options", [{"timeout": 0}, {"timeout": -1}, {"session_lifetime_ms": 0}])
+@pytest.mark.parametrize("options", [{"timeout": 0}, {"timeout": -1}, {"session_lifetime_ms": 0},
+                                     {"verify_delay": -1}])
 def test_bad_options_are_refused(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         LuciaClient(**options)  # type: ignore[arg-type]

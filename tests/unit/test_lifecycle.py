@@ -7,9 +7,10 @@ tests/e2e/test_tabs.py; these pin down ordering, validation and backoff exactly.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
-from collections.abc import Callable, Mapping
+import time
 
 import pytest
 
@@ -17,71 +18,26 @@ from lucia_pyodide import AuthEvent, LuciaClient
 from lucia_pyodide._events import EventHub
 from lucia_pyodide._keepalive import KeepAlive, backoff_seconds, seconds_until_due
 from lucia_pyodide._responses import HttpResponse
-from lucia_pyodide._tabs import adoptable_expiry, decode_event, encode_event, encode_record
+from lucia_pyodide._tabs import SessionRecord, decode_event, decode_record, encode_event, encode_record
 
-PAGE_DATA = '[{"type":"data","data":{"_lucia":{"userId":"u1"}},"uses":{}}]'
-EXPIRES = 1_700_000_000_000
+from .fakes import (
+    PAGE_DATA,
+    REFUSED,
+    ClockedServer,
+    FakePage,
+    FakeTabs,
+    FakeTime,
+    ScriptedTransport,
+    ok,
+)
 
-
-class Page:
-    def page_data_json(self) -> str | None:
-        return PAGE_DATA
-
-    def user_script_text(self) -> str | None:
-        return None
-
-    def origin(self) -> str | None:
-        return "http://127.0.0.1:1"
-
-    def navigate(self, url: str) -> None:
-        pass
+EXPIRES = int(time.time() * 1000) + 3_600_000  # an hour from now: a believable expiry
+LIFETIME = 8 * 3600 * 1000
 
 
-class Transport:
-    def __init__(self, *answers: HttpResponse) -> None:
-        self.answers, self.calls = list(answers), 0
-
-    async def post(self, url: str, *, timeout: float, headers: Mapping[str, str]) -> HttpResponse:
-        self.calls += 1
-        await asyncio.sleep(0)
-        return self.answers.pop(0)
-
-
-class Tabs:
-    """Another tab's side of BroadcastChannel/localStorage, in memory."""
-
-    def __init__(self) -> None:
-        self.posted: list[str] = []
-        self.record: str | None = None
-        self.on_message: Callable[[object], None] | None = None
-        self.locked = 0
-
-    def listen(self, on_message: Callable[[object], None], on_visible: Callable[[], None]) -> bool:
-        self.on_message = on_message
-        return True
-
-    def post(self, message: str) -> None:
-        self.posted.append(message)
-
-    async def lock(self, timeout: float) -> Callable[[], None] | None:
-        self.locked += 1
-        return lambda: None
-
-    def read_record(self) -> str | None:
-        return self.record
-
-    def write_record(self, record: str) -> None:
-        self.record = record
-
-    def close(self) -> None:
-        pass
-
-
-def ok(expires: int = EXPIRES) -> HttpResponse:
-    return HttpResponse(200, json.dumps({"expires": expires}))
-
-
-REFUSED = HttpResponse(500, '{"message":"AUTH_INVALID_REFRESH_TOKEN"}')
+def client_with(*answers: HttpResponse, tabs: FakeTabs | None = None) -> LuciaClient:
+    return LuciaClient(transport=ScriptedTransport(*answers), page=FakePage(PAGE_DATA),
+                       tabs=tabs or FakeTabs(), verify_delay=0)
 
 
 def test_listeners_sync_async_and_failing() -> None:
@@ -109,8 +65,7 @@ def test_listeners_sync_async_and_failing() -> None:
 
 
 def test_refresh_and_loss_events_in_order_and_listener_can_refresh_again() -> None:
-    transport = Transport(ok(), ok(EXPIRES + 1), REFUSED)
-    client = LuciaClient(transport=transport, page=Page(), tabs=Tabs())
+    client = client_with(ok(EXPIRES), ok(EXPIRES + 1), REFUSED, REFUSED)
     events: list[AuthEvent] = []
     again: list[asyncio.Future[int]] = []
 
@@ -133,44 +88,86 @@ def test_refresh_and_loss_events_in_order_and_listener_can_refresh_again() -> No
 
 
 def test_tab_messages_are_announced_validated_and_believed() -> None:
-    tabs = Tabs()
-    client = LuciaClient(transport=Transport(ok()), page=Page(), tabs=tabs)
-    assert client.sync_tabs()
+    tabs = FakeTabs()
+    heard: list[object] = []
+    tabs.origin.listeners.append((FakeTabs(), heard.append))  # another tab's ear
+    client = client_with(ok(EXPIRES), tabs=tabs)
     events: list[AuthEvent] = []
     client.on_change(events.append)
-    asyncio.run(client.refresh_session())
-    assert json.loads(tabs.posted[-1]) == {"v": 1, "type": "SESSION_REFRESHED", "expires": EXPIRES}
-    assert tabs.on_message is not None
-    for junk in (None, 5, "{", "[]", '{"v": 2, "type": "SIGNED_OUT"}', '{"v": 1, "type": "PWNED"}',
-                 '{"v": 1, "type": "SESSION_REFRESHED", "expires": "soon"}', "x" * 5000):
-        tabs.on_message(junk)
+
+    async def scenario() -> None:
+        await client.refresh_session()
+        await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+    message = json.loads(str(heard[-1]))
+    assert (message["v"], message["type"], message["expires"]) == (2, "SESSION_REFRESHED", EXPIRES)
+    on_message = tabs.origin.listeners[-1][1]
+    now = int(time.time() * 1000)
+    for junk in (None, 5, "{", "[]", '{"v": 1, "type": "SIGNED_OUT", "at": 1}',
+                 f'{{"v": 2, "type": "PWNED", "at": {now}}}',
+                 f'{{"v": 2, "type": "SESSION_REFRESHED", "expires": "soon", "at": {now}}}',
+                 f'{{"v": 2, "type": "SIGNED_OUT", "at": {now + 3_600_000}}}',  # from the future
+                 encode_event(AuthEvent("SESSION_REFRESHED", now + 3 * LIFETIME), now),  # too far
+                 encode_event(AuthEvent("SESSION_REFRESHED", now - 1000), now),  # already past
+                 "x" * 5000):
+        on_message(junk)
     assert client.get_user() is not None and len(events) == 1
-    tabs.on_message(encode_event(AuthEvent("SESSION_REFRESHED", EXPIRES + 5)))
+    on_message(encode_event(AuthEvent("SESSION_REFRESHED", EXPIRES + 5), now))
     assert client.expires == EXPIRES + 5 and events[-1].remote
-    tabs.on_message(encode_event(AuthEvent("SIGNED_OUT")))
+    on_message(encode_event(AuthEvent("SIGNED_OUT"), int(time.time() * 1000) + 5))
     assert client.get_user() is None and events[-1] == AuthEvent("SIGNED_OUT", None, remote=True)
     assert client.expires is None  # another tab's sign-out ends the session here too
 
 
 def test_a_tab_that_waited_for_the_lock_adopts_the_winners_result() -> None:
-    tabs = Tabs()
-    transport = Transport(ok())
-    client = LuciaClient(transport=transport, page=Page(), tabs=tabs)
-    client.sync_tabs()
-    tabs.record = encode_record(EXPIRES + 9, at_ms=2**52)  # "finished after we started"
+    tabs = FakeTabs()
+    transport = ScriptedTransport(ok(EXPIRES))
+    client = LuciaClient(transport=transport, page=FakePage(PAGE_DATA), tabs=tabs)
+    now = int(time.time() * 1000)
+    tabs.record = encode_record(SessionRecord(now + 50_000, EXPIRES + 9))  # "finished after we started"
     assert asyncio.run(client.refresh_session()) == EXPIRES + 9
-    assert transport.calls == 0 and tabs.locked == 1
-    tabs.record = encode_record(EXPIRES + 9, at_ms=1)  # an old refresh: not adopted
+    assert transport.calls == [] and tabs.locked == 1
+    tabs.record = encode_record(SessionRecord(now - 1000, EXPIRES + 9))  # an old refresh: not adopted
     assert asyncio.run(client.refresh_session()) == EXPIRES
-    assert transport.calls == 1
+    assert len(transport.calls) == 1
 
 
-def test_record_and_message_validation() -> None:
-    assert adoptable_expiry(encode_record(5, 100), since_ms=100) == 5
-    assert adoptable_expiry(encode_record(5, 99), since_ms=100) is None
-    for junk in (None, "", "{", '{"v":1,"expires":true,"at":200}', '{"v":1,"expires":5,"at":"x"}'):
-        assert adoptable_expiry(junk, since_ms=0) is None
-    assert decode_event(encode_event(AuthEvent("SESSION_LOST"))) == AuthEvent("SESSION_LOST", remote=True)
+def test_a_record_from_the_future_is_not_believed() -> None:
+    """Stamped past the allowed skew, it would otherwise answer every refresh at once, forever."""
+    tabs = FakeTabs()
+    transport = ScriptedTransport(ok(EXPIRES), ok(EXPIRES + 1))
+    client = LuciaClient(transport=transport, page=FakePage(PAGE_DATA), tabs=tabs)
+    tabs.record = encode_record(SessionRecord(int(time.time() * 1000) + 10**9, EXPIRES + 9))
+    assert asyncio.run(client.refresh_session()) == EXPIRES
+    assert asyncio.run(client.refresh_session()) == EXPIRES + 1  # and the next one is sent too
+    assert len(transport.calls) == 2
+
+
+def test_record_validation() -> None:
+    now = int(time.time() * 1000)
+
+    def decode(text: object) -> SessionRecord | None:
+        return decode_record(text, now=now, max_ahead_ms=2 * LIFETIME)
+
+    good = SessionRecord(now, EXPIRES, "u1")
+    assert decode(encode_record(good)) == good
+    assert decode(encode_record(SessionRecord(now))) == SessionRecord(now)  # ended
+    for junk in (None, "", "{", '{"v":2,"expires":true,"at":200}', '{"v":2,"expires":5,"at":"x"}',
+                 encode_record(SessionRecord(now + 10**7, EXPIRES)),  # stamped in the future
+                 encode_record(SessionRecord(now, now - 1)),  # expired
+                 encode_record(SessionRecord(now, now + 3 * LIFETIME)),  # beyond any sane lifetime
+                 json.dumps({"v": 2, "at": now, "expires": EXPIRES, "user": 7})):
+        assert decode(junk) is None, junk
+    assert decode_event(encode_event(AuthEvent("SESSION_LOST"), now), now=now, max_ahead_ms=1) == (
+        AuthEvent("SESSION_LOST", remote=True), now)
+
+
+def test_storage_that_throws_is_storage_that_is_absent() -> None:
+    client = client_with(ok(EXPIRES), ok(EXPIRES + 1), tabs=FakeTabs(broken=True))
+    assert asyncio.run(client.refresh_session()) == EXPIRES
+    assert asyncio.run(client.refresh_session()) == EXPIRES + 1
+    assert client.recall_expiry() == EXPIRES + 1
 
 
 def test_due_time_and_backoff() -> None:
@@ -185,52 +182,133 @@ def test_due_time_and_backoff() -> None:
     assert max(delays) <= 30
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.waits: list[float] = []
+def keep_alive(client: LuciaClient, fake: FakeTime, **options: float) -> KeepAlive:
+    settings: dict[str, float] = {"margin": 20, "check_interval": 30, "retry_base": 1,
+                                  "retry_cap": 8, **options}
+    return KeepAlive(client, clock=fake.clock, wait=fake.wait, rng=random.Random(1),
+                     **settings).start()  # type: ignore[arg-type]
 
-    def clock(self) -> float:
-        return self.now
 
-    async def wait(self, seconds: float) -> None:
-        self.waits.append(round(seconds, 3))
-        self.now += seconds
-        await asyncio.sleep(0)
+def run_until_stopped(keeper_factory: object, fake: FakeTime, seconds: float = 5) -> KeepAlive:
+    async def scenario() -> KeepAlive:
+        keeper = keeper_factory()  # type: ignore[operator]
+        try:
+            await asyncio.wait_for(keeper.wait_stopped(), seconds)
+        except TimeoutError:
+            keeper.stop("test over")
+        return keeper  # type: ignore[no-any-return]
+
+    return asyncio.run(scenario())
 
 
 def test_keep_alive_schedules_retries_and_stops_on_loss() -> None:
     fake = FakeTime()
     server_error = HttpResponse(502, "")
     lifetime = 100_000
-    answers = [ok(int(fake.now * 1000) + lifetime), server_error, server_error,
-               ok(int(fake.now * 1000) + 2 * lifetime), REFUSED]
-    transport = Transport(*answers)
-    client = LuciaClient(transport=transport, page=Page(), tabs=Tabs())
-
-    async def scenario() -> KeepAlive:
-        keeper = KeepAlive(client, margin=20, check_interval=30, retry_base=1, retry_cap=8,
-                           clock=fake.clock, wait=fake.wait, rng=random.Random(1)).start()
-        await asyncio.wait_for(keeper.wait_stopped(), 5)
-        return keeper
-
-    keeper = asyncio.run(scenario())
-    assert transport.calls == 5
-    assert keeper.stopped and "SESSION_LOST" in keeper.stop_reason
+    now = int(time.time() * 1000)
+    transport = ScriptedTransport(ok(now + lifetime), server_error, server_error,
+                                  ok(now + 2 * lifetime), REFUSED, REFUSED)
+    client = LuciaClient(transport=transport, page=FakePage(PAGE_DATA), tabs=FakeTabs(),
+                         verify_delay=0)
+    fake.now = now / 1000
+    keeper = run_until_stopped(lambda: keep_alive(client, fake, min_interval=0.5), fake)
+    assert len(transport.calls) == 6
+    assert keeper.stopped and keeper.stop_reason == "SESSION_LOST"
     # Unknown expiry: refresh at once; then wait in check_interval slices until margin
     # before expiry (100 s - 20 s = 80 s), retry twice with growing backoff, and so on.
     assert fake.waits[:3] == [30, 30, 20]
     assert 0.5 <= fake.waits[3] <= 1 and 1 <= fake.waits[4] <= 2
 
 
+def test_keep_alive_with_a_margin_longer_than_the_session_does_not_hammer() -> None:
+    """lucia's 8 h sessions and keep_alive(margin=9 h): refresh at half-life, not back to back."""
+    fake = FakeTime()
+    fake.now = time.time()
+    server = ClockedServer(fake, lifetime_s=8 * 3600)
+    client = LuciaClient(transport=server, page=FakePage(PAGE_DATA), tabs=FakeTabs())
+    keeper = run_until_stopped(lambda: keep_alive(client, fake, margin=9 * 3600,
+                                                  check_interval=3600), fake, seconds=0.3)
+    gaps = [b - a for a, b in itertools.pairwise(server.calls)]
+    assert keeper.stop_reason == "test over" and len(gaps) > 3
+    assert all(gap == pytest.approx(4 * 3600, abs=1) for gap in gaps), gaps
+
+
+def test_keep_alive_floor_and_backoff_for_expiries_in_the_past() -> None:
+    """A server clock behind ours (or a lying answer): every refresh "expires" in the past."""
+    fake = FakeTime()
+    fake.now = time.time()
+    transport = ScriptedTransport(*[ok(int(time.time() * 1000) - 5000)] * 40)
+    client = LuciaClient(transport=transport, page=FakePage(PAGE_DATA), tabs=FakeTabs())
+    run_until_stopped(lambda: keep_alive(client, fake, min_interval=5, retry_cap=60), fake, 0.5)
+    elapsed = sum(fake.waits)
+    assert len(transport.calls) >= 2
+    # Backoff grows to the cap; never two refreshes closer than the floor.
+    assert len(transport.calls) <= elapsed / 5 + 1
+    assert max(fake.waits) > 30
+
+
+def test_keep_alive_never_spins_on_results_that_come_back_at_once() -> None:
+    """A refresh answered without a request (adopted from a record) still waits out the floor.
+
+    The record is stamped 30 s ahead (inside the allowed clock skew) with an expiry
+    inside the margin: every refresh adopts it at once, and without a floor the loop
+    would never yield (a frozen page on Python 3.12+, where tasks start eagerly).
+    """
+    fake = FakeTime()
+    fake.now = time.time()
+    tabs = FakeTabs()
+    client = LuciaClient(transport=ScriptedTransport(), page=FakePage(PAGE_DATA), tabs=tabs)
+    now_ms = int(time.time() * 1000)
+    tabs.record = encode_record(SessionRecord(now_ms + 30_000, now_ms + 10_000, "u1"))
+    attempts: list[float] = []
+    refresh = client.refresh_session
+
+    async def counted() -> int:
+        attempts.append(fake.now)
+        return await refresh()
+
+    client.refresh_session = counted  # type: ignore[method-assign]
+    keeper = run_until_stopped(lambda: keep_alive(client, fake, min_interval=5), fake, 0.3)
+    assert keeper.stop_reason == "test over" and len(attempts) > 3
+    assert all(b - a >= 5 for a, b in itertools.pairwise(attempts)), attempts
+
+
+def test_backoff_never_overflows() -> None:
+    assert backoff_seconds(5000, base=1, cap=60, rng=random.Random(1)) <= 60
+
+
+def test_keep_alive_learns_the_expiry_from_the_record_without_a_request() -> None:
+    fake = FakeTime()
+    fake.now = time.time()
+    tabs = FakeTabs()
+    transport = ScriptedTransport()
+    tabs.record = encode_record(SessionRecord(int(fake.now * 1000) - 1000, EXPIRES, "u1"))
+    client = LuciaClient(transport=transport, page=FakePage(PAGE_DATA), tabs=tabs)
+
+    async def scenario() -> None:
+        keeper = KeepAlive(client, margin=60, check_interval=600, clock=fake.clock,
+                           wait=lambda s: keeper.stop("first wait") or fake.wait(s))  # type: ignore[func-returns-value]
+        await keeper.start().wait_stopped()
+
+    asyncio.run(scenario())
+    assert transport.calls == [] and client.expires == EXPIRES and fake.waits == [600]
+    # Another user's record is not this page's session.
+    tabs.record = encode_record(SessionRecord(int(fake.now * 1000) - 1000, EXPIRES, "u2"))
+    other = LuciaClient(transport=transport, page=FakePage(PAGE_DATA), tabs=tabs)
+    assert other.recall_expiry() is None
+
+
 def test_keep_alive_stops_on_sign_out_and_by_hand() -> None:
     fake = FakeTime()
-    client = LuciaClient(transport=Transport(HttpResponse(200, "")), page=Page(), tabs=Tabs())
+    tabs = FakeTabs()
+    client = LuciaClient(transport=ScriptedTransport(HttpResponse(200, "")), page=FakePage(PAGE_DATA),
+                         tabs=tabs)
 
     async def scenario() -> tuple[KeepAlive, KeepAlive]:
+        client.sync_tabs()
         first = KeepAlive(client, margin=20, clock=fake.clock, wait=fake.wait).start()
         await asyncio.sleep(0.01)
-        client._on_tab_message(encode_event(AuthEvent("SIGNED_OUT")))
+        tabs.origin.listeners[0][1](encode_event(AuthEvent("SIGNED_OUT"), int(time.time() * 1000)))
         await asyncio.wait_for(first.wait_stopped(), 5)
         second = KeepAlive(client, margin=20, clock=fake.clock, wait=fake.wait).start()
         second.stop()
@@ -241,7 +319,18 @@ def test_keep_alive_stops_on_sign_out_and_by_hand() -> None:
     assert first.stop_reason == "SIGNED_OUT" and second.stop_reason == "stopped"
 
 
-def test_bad_keep_alive_options() -> None:
-    client = LuciaClient(page=Page(), tabs=Tabs())
+def test_keep_alive_that_crashes_says_so() -> None:
+    class Broken(LuciaClient):
+        def recall_expiry(self) -> int | None:
+            raise RuntimeError("bug")
+
+    keeper = run_until_stopped(lambda: KeepAlive(Broken(page=FakePage(PAGE_DATA), tabs=FakeTabs()),
+                                                 margin=20).start(), FakeTime())
+    assert keeper.stopped and keeper.stop_reason.startswith("crashed: RuntimeError('bug')")
+
+
+@pytest.mark.parametrize("options", [{"margin": -1}, {"min_interval": 0}, {"retry_base": 0}])
+def test_bad_keep_alive_options(options: dict[str, float]) -> None:
+    client = LuciaClient(page=FakePage(PAGE_DATA), tabs=FakeTabs())
     with pytest.raises(ValueError):
-        KeepAlive(client, margin=-1)
+        KeepAlive(client, **{"margin": 20, **options})  # type: ignore[arg-type]

@@ -1,3 +1,0 @@
-from typing import Any
-
-def run_js(code: str, /) -> Any: ...
