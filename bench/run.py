@@ -17,20 +17,17 @@ import statistics
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from refserver.server import App, Config, start_in_thread  # noqa: E402
 from refserver.store import Store  # noqa: E402
+from tools.browser import chromium  # noqa: E402
 
 BUILD = ROOT / "build"
 JS_CLIENT = "lucia-sveltekit@0.10.1"
@@ -95,28 +92,18 @@ def run_node(opts: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_chrome(server_url: str, opts: dict[str, Any]) -> dict[str, Any]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    with tempfile.TemporaryDirectory() as profile:
-        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--no-first-run", "--disable-sync", f"--user-data-dir={profile}"):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-        try:
-            driver.get(f"{server_url}/bench/bench.html#{quote(json.dumps(opts))}")
-            deadline = time.monotonic() + 900
-            while time.monotonic() < deadline:
-                result = driver.execute_script("return window.benchResult || null")
-                error = driver.execute_script("return window.benchError || null")
-                if error:
-                    raise RuntimeError(f"bench failed in Chromium: {error}")
-                if result:
-                    return dict(result)
-                time.sleep(0.5)
-            raise TimeoutError("bench did not finish in Chromium")
-        finally:
-            driver.quit()
+    with chromium() as driver:
+        driver.get(f"{server_url}/bench/bench.html#{quote(json.dumps(opts))}")
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            result = driver.execute_script("return window.benchResult || null")
+            error = driver.execute_script("return window.benchError || null")
+            if error:
+                raise RuntimeError(f"bench failed in Chromium: {error}")
+            if result:
+                return dict(result)
+            time.sleep(0.5)
+        raise TimeoutError("bench did not finish in Chromium")
 
 
 def summarise(raw: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import html
 import json
 import os
 import re
-import socket
 import threading
 import time
 from collections import Counter
@@ -24,30 +23,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from . import testapi
 from .store import Session, Store
 
 REFRESH_TOKEN_PATTERN = re.compile(r"rt_[A-Za-z0-9]{40}")
 REFRESH_COOKIE_MAX_AGE = 525600  # seconds, as lucia-sveltekit 0.10 sets it
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 HYDRATION_MARK = "<!--lucia:hydration-->"
-FAULT_PREFIX = "/__test__/fault/"
-FAULT_HANG_SECONDS = 20
-#: Canned broken answers: kind -> (status, body, content type).
-FAULTS: dict[str, tuple[int, str, str | None]] = {
-    "html500": (500, "<html><body><h1>Internal Server Error</h1></body></html>", "text/html"),
-    "empty502": (502, "", None),
-    "garbage200": (200, "\x00\x01 not json at all", "text/plain"),
-    "expires-string": (200, '{"expires": "soon"}', "application/json"),
-    "expires-negative": (200, '{"expires": -1}', "application/json"),
-    "expires-huge": (200, '{"expires": 1e300}', "application/json"),
-    "json-null": (200, "null", "application/json"),
-    "notfound404": (404, "<html>Not Found</html>", "text/html"),
-    "db-fetch": (500, '{"message":"DATABASE_FETCH_FAILED"}', "text/plain;charset=UTF-8"),
-    "db-update": (500, '{"message":"DATABASE_UPDATE_FAILED"}', "text/plain;charset=UTF-8"),
-    "unknown": (500, '{"message":"UNKNOWN_ERROR"}', "text/plain;charset=UTF-8"),
-    # Not a fault: a fixed success with no database work, for timing the client itself.
-    "ok": (200, '{"expires": 4102444800000}', "application/json"),
-}
 #: The demo's two app pages: what they show, and the PyScript tag each uses.
 APP_PAGES = {"/": ("<py-script>", "py-script"), "/app-py": ('<script type="py">', 'script type="py"')}
 
@@ -61,12 +43,25 @@ class Config:
     demo_username: str = "demo"
     demo_password: str = "demo-password"
     test_api: bool = False
+    #: Test settings: seconds a refresh waits before it uses the token, and after,
+    #: before it answers (a request "on its way"; cookies that land late).
+    refresh_delay: float = 0.0
+    refresh_answer_delay: float = 0.0
 
     def update(self, values: dict[str, Any]) -> None:
         for key, value in values.items():
-            if key not in {"hydration", "refresh_body"}:
+            if key not in _TEST_SETTINGS:
                 raise KeyError(key)
+            setattr(self, key, type(_TEST_SETTINGS[key])(value))
+
+    def reset_test_settings(self) -> None:
+        for key, value in _TEST_SETTINGS.items():
             setattr(self, key, value)
+
+
+_TEST_SETTINGS: dict[str, Any] = {
+    "hydration": "sveltekit", "refresh_body": "json", "refresh_delay": 0.0, "refresh_answer_delay": 0.0,
+}
 
 
 @dataclass
@@ -189,19 +184,16 @@ class Handler(SimpleHTTPRequestHandler):
             "/login": self.login_form,
             "/signup": self.signup_form,
         }
-        if self.app.config.test_api:
-            routes |= {
-                "/__test__/session": self.test_session,
-                "/__test__/config": self.test_config,
-                "/__test__/reset": self.test_reset,
-            }
         handler = routes.get(self.route)
-        if handler is None and self.app.config.test_api and self.route.startswith(FAULT_PREFIX):
-            handler = self.test_fault
-        if handler is None:
-            self.respond(404, b"not found", "text/plain")
-        else:
-            handler()
+        if handler is not None:
+            return handler()
+        if self.app.config.test_api:
+            test_handler = testapi.POST.get(self.route)
+            if test_handler is None and self.route.startswith(testapi.FAULT_PREFIX):
+                test_handler = testapi.fault
+            if test_handler is not None:
+                return test_handler(self)
+        return self.respond(404, b"not found", "text/plain")
 
     def do_GET(self) -> None:
         route = self.route
@@ -210,10 +202,8 @@ class Handler(SimpleHTTPRequestHandler):
             self.render_app(route)
         elif route == "/login":
             self.render_login()
-        elif route == "/__test__/stats" and self.app.config.test_api:
-            with self.app.lock:
-                body = json.dumps(dict(self.app.requests)).encode()
-            self.respond(200, body, "application/json")
+        elif self.app.config.test_api and route in testapi.GET:
+            testapi.GET[route](self)
         else:
             super().do_GET()
 
@@ -237,7 +227,8 @@ class Handler(SimpleHTTPRequestHandler):
         self.read_body()
         if not self.same_origin():
             return self.fail("AUTH_INVALID_REQUEST")
-        token = self.cookies().get("refresh_token", "")
+        token = self.cookies().get("refresh_token", "")  # as sent, before any delay
+        time.sleep(self.app.config.refresh_delay)
         user_id = (
             self.app.store.use_refresh_token(token) if REFRESH_TOKEN_PATTERN.fullmatch(token) else None
         )
@@ -245,6 +236,7 @@ class Handler(SimpleHTTPRequestHandler):
             return self.fail("AUTH_INVALID_REFRESH_TOKEN")
         session = self.app.store.create_session(user_id)
         cookies = self.session_cookies(session, expires=True)
+        time.sleep(self.app.config.refresh_answer_delay)
         if self.app.config.refresh_body == "empty":
             return self.respond(200, b"", None, cookies)
         body = json.dumps({"expires": session.expires_ms}).encode()
@@ -259,26 +251,36 @@ class Handler(SimpleHTTPRequestHandler):
         if not access:
             return self.fail("AUTH_INVALID_ACCESS_TOKEN")
         self.app.store.delete_session(access, cookies.get("refresh_token"))
-        blank = [
+        return self.respond(200, b"", None, self.blank_cookies())
+
+    @staticmethod
+    def blank_cookies() -> list[tuple[str, str]]:
+        return [
             ("Set-Cookie", f"{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
             for name in ("access_token", "refresh_token")
         ]
-        return self.respond(200, b"", None, blank)
 
     def current_user(self) -> tuple[dict[str, str] | None, int | None, list[tuple[str, str]]]:
-        """The page's user and session expiry, refreshing from the refresh token as 0.10 does."""
+        """The page's user and session expiry, as lucia-sveltekit 0.10.1's server load finds them.
+
+        A live access token gives its user. Otherwise a valid refresh token is used up
+        and both cookies are re-issued (the page shows the user signed in); any other
+        token cookie is blanked.
+        """
         cookies = self.cookies()
-        live = self.app.store.session_user(cookies.get("access_token", ""))
+        access, token = cookies.get("access_token", ""), cookies.get("refresh_token", "")
+        if not access and not token:
+            return None, None, []
+        live = self.app.store.session_user(access)
         if live is not None:
             return self.app.store.user(live[0]), live[1], []
-        token = cookies.get("refresh_token", "")
         if REFRESH_TOKEN_PATTERN.fullmatch(token):
             user_id = self.app.store.use_refresh_token(token)
             if user_id is not None:
                 session = self.app.store.create_session(user_id)
                 cookies_out = self.session_cookies(session, expires=False)
                 return self.app.store.user(user_id), session.expires_ms, cookies_out
-        return None, None, []
+        return None, None, self.blank_cookies()
 
     # -- pages and forms ---------------------------------------------------------------
     def wheel_url(self) -> str:
@@ -344,75 +346,6 @@ class Handler(SimpleHTTPRequestHandler):
         except KeyError:
             return self.render_login(f"The name {username!r} is taken.", 409)
         return self.sign_in(user_id, fields.get("next", "/"))
-
-    # -- test control (only with test_api) --------------------------------------------
-    def json_body(self) -> dict[str, Any]:
-        value = json.loads(self.read_body() or b"{}")
-        return value if isinstance(value, dict) else {}
-
-    def test_session(self) -> None:
-        """Make (or reuse) a user and a session; return its tokens and set its cookies."""
-        fields = self.json_body()
-        username = str(fields.get("username", "tester"))
-        try:
-            user_id = self.app.store.create_user(username, "test-password")
-        except KeyError:
-            user_id = self.app.store.authenticate(username, "test-password") or ""
-        session = self.app.store.create_session(user_id)
-        body = json.dumps({
-            "userId": user_id, "username": username, "access_token": session.access_token,
-            "refresh_token": session.refresh_token, "expires": session.expires_ms,
-        }).encode()
-        self.respond(200, body, "application/json", self.session_cookies(session, expires=False))
-
-    def test_fault(self) -> None:
-        """Misbehave as a broken deployment would: ``/__test__/fault/<kind>``."""
-        self.read_body()
-        kind = self.route[len(FAULT_PREFIX):]
-        if kind == "slow":  # the "ok" answer, slow but inside any sane timeout
-            time.sleep(0.5)
-            kind = "ok"
-        canned = FAULTS.get(kind)
-        if canned is not None:
-            status, body, content_type = canned
-            return self.respond(status, body.encode(), content_type)
-        if kind == "redirect":
-            return self.respond(302, b"", None, [("Location", "http://evil.example/steal")])
-        if kind == "reset":  # headers promise a body that never fully comes
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
-            self.wfile.write(b'{"expires": 17')
-            self.wfile.flush()
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return None
-        if kind == "hang":  # accept, then never answer (bounded so the server can stop)
-            time.sleep(FAULT_HANG_SECONDS)
-            self.close_connection = True
-            return None
-        if kind == "hang-body":  # headers, then silence mid-body
-            self.send_response(200)
-            self.send_header("Content-Length", "100")
-            self.end_headers()
-            self.wfile.write(b'{"exp')
-            self.wfile.flush()
-            time.sleep(FAULT_HANG_SECONDS)
-            self.close_connection = True
-            return None
-        return self.respond(404, b"unknown fault", "text/plain")
-
-    def test_config(self) -> None:
-        self.app.config.update(self.json_body())
-        self.respond(200, b"{}", "application/json")
-
-    def test_reset(self) -> None:
-        self.read_body()
-        with self.app.lock:
-            self.app.requests.clear()
-        self.app.config.update({"hydration": "sveltekit", "refresh_body": "json"})
-        self.respond(200, b"{}", "application/json")
 
 
 class _Server(ThreadingHTTPServer):

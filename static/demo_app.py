@@ -119,11 +119,14 @@ def main():
     element("sign-out").addEventListener("click", create_proxy(on_sign_out))
     state["ticker"] = asyncio.ensure_future(tick())  # keep a reference: tasks are weakly held
     # Keep the session alive (refreshed `margin` s before expiry, one tab at a time) and
-    # hear sign-outs from other tabs. ?margin= shortens it for the multi-tab test.
+    # hear sign-outs from other tabs. ?margin= and ?min_interval= shorten it for the
+    # multi-tab test.
     default_client().expires = state["expires"]
-    margin = js.URLSearchParams.new(js.location.search).get("margin")
+    query = js.URLSearchParams.new(js.location.search)
+    margin, min_interval = query.get("margin"), query.get("min_interval")
     on_change(on_session_change)
-    state["keep_alive"] = keep_alive(float(margin) if margin else 60.0)
+    state["keep_alive"] = keep_alive(float(margin) if margin else 60.0,
+                                     min_interval=float(min_interval) if min_interval else 5.0)
     js.document.body.dataset.ready = "true"
 
 

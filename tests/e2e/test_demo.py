@@ -8,57 +8,16 @@ pages, with every request staying on 127.0.0.1.
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
+import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from refserver.server import App, Config, seed_demo_user, start_in_thread
-from refserver.store import Store
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-BOOT_TIMEOUT = 90  # Pyodide + the wheel on a busy 2-core machine
-
-
-@pytest.fixture(scope="module")
-def demo_url() -> Iterator[str]:
-    build = ROOT / "build"
-    if not (build / "pyscript" / "core.js").exists():
-        pytest.fail("build/pyscript is missing: run `make setup` (make test does)")
-    app = App(Store(), Config(), mounts=[("/pyscript", build / "pyscript"), ("/wheels", build / "wheel")])
-    seed_demo_user(app)
-    server = start_in_thread(app)
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    with tempfile.TemporaryDirectory() as profile:
-        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--no-first-run", "--disable-sync", "--window-size=1100,900",
-                     f"--user-data-dir={profile}"):
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-        # Debian's driver, named: selenium must not try to download one.
-        driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-        try:
-            yield driver
-        finally:
-            driver.quit()
+from .conftest import ARTIFACTS, wait_for
 
 
 def requested_hosts(driver: WebDriver) -> set[str]:
@@ -70,19 +29,6 @@ def requested_hosts(driver: WebDriver) -> set[str]:
             if url.startswith(("http:", "https:", "ws:", "wss:")):
                 hosts.add(urlsplit(url).hostname or "")
     return hosts
-
-
-def wait_for(driver: WebDriver, condition: str, timeout: float = BOOT_TIMEOUT) -> None:
-    """Wait until a JavaScript expression is true in the page; on timeout, say what it showed."""
-    try:
-        WebDriverWait(driver, timeout).until(lambda d: d.execute_script(f"return !!({condition})"))
-    except TimeoutException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        driver.save_screenshot(str(ARTIFACTS / "timeout.png"))
-        console = [f"{e['level']} {e['message'][:300]}" for e in driver.get_log("browser")]
-        body = driver.execute_script("return document.body.innerText")
-        pytest.fail(f"timed out after {timeout}s waiting for {condition!r} on {driver.current_url}"
-                    f"\npage text: {body!r}\nconsole:\n" + "\n".join(console))
 
 
 def text(driver: WebDriver, element_id: str) -> str:
@@ -107,9 +53,14 @@ def test_sign_up_sign_in_refresh_sign_out(browser: WebDriver, demo_url: str, pag
     submit(browser, "login", name, "wrong password")
     assert "Wrong username or password." in text(browser, "message")
     submit(browser, "login", name, "correct horse")
+    # The page as served shows the loading indicator until Python is up (read from the
+    # HTML itself: in the browser, a warm cache may have Python up before we look).
+    with urllib.request.urlopen(demo_url + page) as served:
+        html = served.read().decode()
+    assert '<p id="loading" class="loading">' in html
     browser.get(demo_url + page)
-    assert browser.find_element(By.ID, "loading").is_displayed()  # before Python is up
     wait_for(browser, "document.body.dataset.ready")
+    assert not browser.find_element(By.ID, "loading").is_displayed()  # gone once Python runs
     assert text(browser, "username") == name  # shown as text: the <b> is not markup
     assert browser.find_elements(By.CSS_SELECTOR, "#username b") == []
     assert len(text(browser, "user-id")) == 36

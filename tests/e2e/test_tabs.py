@@ -1,4 +1,4 @@
-"""One session across tabs, in real headless Chromium: five tabs of the demo keep it alive.
+"""One session across tabs, in real headless Chromium: four tabs of the demo keep it alive.
 
 The server's sessions last 8 s and the tabs refresh 5 s before expiry, so renewals
 come every ~3 s. Across them: one refresh request per renewal (the Web Lock, and
@@ -18,25 +18,21 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from refserver.server import App, Config, seed_demo_user, start_in_thread
-from refserver.store import Store
+from refserver.server import App
 
-from .test_demo import ROOT, browser, submit, wait_for  # noqa: F401 - browser is a fixture
+from .conftest import serve, wait_for
+from .test_demo import submit
 
 LIFETIME_S = 8
 MARGIN_S = 5
-TABS = 5
+TABS = 4
 
 
 @pytest.fixture(scope="module")
 def short_sessions() -> Iterator[tuple[App, str]]:
-    build = ROOT / "build"
-    app = App(Store(session_lifetime_s=LIFETIME_S), Config(),
-              mounts=[("/pyscript", build / "pyscript"), ("/wheels", build / "wheel")])
-    seed_demo_user(app)
-    server = start_in_thread(app)
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    app, url, server = serve(LIFETIME_S)
+    yield app, url
+    server.shutdown()  # type: ignore[attr-defined]
 
 
 def refreshes(app: App) -> int:
@@ -60,14 +56,14 @@ def each_tab(driver: WebDriver) -> list[dict[str, Any]]:
     return states
 
 
-def test_tabs_share_one_session(browser: WebDriver, short_sessions: tuple[App, str]) -> None:  # noqa: F811
+def test_tabs_share_one_session(browser: WebDriver, short_sessions: tuple[App, str]) -> None:
     app, url = short_sessions
     browser.get(url + "/login")
     submit(browser, "login", "demo", "demo-password")
-    browser.get(f"{url}/?margin={MARGIN_S}")
+    browser.get(f"{url}/?margin={MARGIN_S}&min_interval=1")
     for _ in range(TABS - 1):
         browser.switch_to.new_window("tab")
-        browser.get(f"{url}/?margin={MARGIN_S}")
+        browser.get(f"{url}/?margin={MARGIN_S}&min_interval=1")
     for handle in browser.window_handles:
         browser.switch_to.window(handle)
         wait_for(browser, "document.body.dataset.ready")

@@ -69,6 +69,7 @@ def test_sign_out_with_no_session_anywhere_asks_then_says_so(
     result = _sign_out(selenium_lucia, server_url, None)
     code, status, detail = result["error"]
     assert code == "AUTH_NOT_AUTHENTICATED" and "refused the refresh token" in detail
+    assert status == 500  # the server's refusal it rests on
     # Asked, not assumed: a logout, then the refresh token checked (refused, and again).
     counts = stats()
     assert counts["POST /api/auth/logout"] == 1

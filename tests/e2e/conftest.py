@@ -1,0 +1,69 @@
+"""What the end-to-end tests share: the reference server, the browser, waiting, the lab.
+
+Each test module gets its own reference server on 127.0.0.1 serving the built
+PyScript/Pyodide assets and the wheel, and drives Debian's headless Chromium
+(``tools.browser``) against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from refserver.server import App, Config, seed_demo_user, start_in_thread
+from refserver.store import Store
+from tools.browser import chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+BOOT_TIMEOUT = 90  # Pyodide + the wheel on a busy 2-core machine
+
+
+def serve(lifetime_s: float = 8 * 3600, *, test_api: bool = False) -> tuple[App, str, object]:
+    """A reference server with the demo user and the built assets: (app, url, server)."""
+    build = ROOT / "build"
+    if not (build / "pyscript" / "core.js").exists():
+        pytest.fail("build/pyscript is missing: run `make setup` (make test does)")
+    app = App(Store(session_lifetime_s=lifetime_s), Config(test_api=test_api),
+              mounts=[("/pyscript", build / "pyscript"), ("/wheels", build / "wheel")])
+    seed_demo_user(app)
+    server = start_in_thread(app)
+    return app, f"http://127.0.0.1:{server.server_port}", server
+
+
+@pytest.fixture(scope="module")
+def demo_url() -> Iterator[str]:
+    _, url, server = serve()
+    yield url
+    server.shutdown()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    with chromium(logs=True) as driver:
+        yield driver
+
+
+def fail_with_page(driver: WebDriver, what: str) -> None:
+    """Fail, saying what the page showed: its text, its console, a screenshot."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "timeout.png"))
+    try:
+        console = [f"{e['level']} {e['message'][:300]}" for e in driver.get_log("browser")]
+    except Exception:  # a browser started without logs
+        console = []
+    body = driver.execute_script("return document.body ? document.body.innerText : ''")
+    pytest.fail(f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n" + "\n".join(console))
+
+
+def wait_for(driver: WebDriver, condition: str, timeout: float = BOOT_TIMEOUT) -> None:
+    """Wait until a JavaScript expression is true in the page; on timeout, say what it showed."""
+    try:
+        WebDriverWait(driver, timeout).until(lambda d: d.execute_script(f"return !!({condition})"))
+    except TimeoutException:
+        fail_with_page(driver, f"timed out after {timeout}s waiting for {condition!r}")

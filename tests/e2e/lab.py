@@ -1,0 +1,101 @@
+"""Driving the reference server's lab page: real tabs of Pyodide with the wheel, under strict CSP.
+
+``Lab`` opens tabs on ``/__test__/lab`` (Pyodide and the wheel, the user hydrated
+by the server, ``script-src 'self' 'wasm-unsafe-eval'``) and runs Python in them:
+``run`` waits for the result, ``start``/``result`` let several tabs run at once.
+The Python's last expression is the result; give back plain data (JSON-able).
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+import urllib.request
+from typing import Any
+
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from .conftest import fail_with_page, wait_for
+
+_START = """window.labResult = undefined;
+labRun(arguments[0]).then(r => { window.labResult = {ok: r}; },
+                          e => { window.labResult = {error: String(e)}; });"""
+
+
+class Lab:
+    """Tabs of one browser on one origin (``base``: 127.0.0.1 is secure, lucia.test is not)."""
+
+    def __init__(self, driver: WebDriver, base: str, server_url: str) -> None:
+        self.driver, self.base, self.server_url = driver, base, server_url
+        self.tabs: list[str] = []
+
+    def call(self, path: str, payload: dict[str, Any] | None = None) -> Any:
+        """A request from the test itself (no browser) to the server's test API."""
+        data = None if payload is None else json.dumps(payload).encode()
+        with urllib.request.urlopen(urllib.request.Request(self.server_url + path, data=data)) as r:
+            return json.loads(r.read() or b"null")
+
+    def refreshes(self) -> int:
+        return int(self.call("/__test__/stats").get("POST /api/auth/refresh-session", 0))
+
+    def open(self, count: int) -> None:
+        """Have ``count`` lab tabs open and booted (reloaded, so each page load is real)."""
+        while len(self.tabs) < count:
+            if self.tabs:
+                self.driver.switch_to.new_window("tab")
+            self.tabs.append(self.driver.current_window_handle)
+        for handle in self.tabs[:count]:
+            self.reload(handle)
+
+    def reload(self, handle: str) -> None:
+        """Load the lab page in a tab (a page load: the server may rotate the tokens)."""
+        self.driver.switch_to.window(handle)
+        self.driver.get(self.base + "/__test__/lab")
+        wait_for(self.driver, "document.body.dataset.ready || document.body.dataset.failed")
+        failed = self.driver.execute_script("return document.body.dataset.failed")
+        if failed:
+            fail_with_page(self.driver, f"the lab did not boot: {failed}")
+
+    def start(self, handle: str, code: str) -> None:
+        self.driver.switch_to.window(handle)
+        self.driver.execute_script(_START, textwrap.dedent(code))
+
+    def result(self, handle: str, timeout: float = 60) -> Any:
+        self.driver.switch_to.window(handle)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            outcome = self.driver.execute_script("return window.labResult || null")
+            if outcome is not None:
+                if "error" in outcome:
+                    raise AssertionError(f"Python failed in the lab tab: {outcome['error']}")
+                return outcome["ok"]
+            time.sleep(0.05)
+        fail_with_page(self.driver, f"no result within {timeout} s")
+        return None
+
+    def run(self, handle: str, code: str, timeout: float = 60) -> Any:
+        self.start(handle, code)
+        return self.result(handle, timeout)
+
+    def js(self, handle: str, script: str, *args: Any) -> Any:
+        self.driver.switch_to.window(handle)
+        return self.driver.execute_script(script, *args)
+
+
+_PAGE_USER = """const done = arguments[arguments.length - 1];
+fetch('/__test__/lab', {credentials: 'same-origin'}).then(r => r.text()).then(t => done(
+    new DOMParser().parseFromString(t, 'text/html').getElementById('lucia-user').textContent),
+  e => done('ERROR ' + e));"""
+
+
+def page_user(lab: Lab, handle: str) -> Any:
+    """What a reload of any page would show: the user the server renders now, or None.
+
+    A real page request with the browser's cookies (the server may refresh from the
+    refresh token and set new ones, as on a reload), without leaving the lab page.
+    """
+    lab.driver.switch_to.window(handle)
+    text = lab.driver.execute_async_script(_PAGE_USER)
+    assert not str(text).startswith("ERROR"), text
+    return json.loads(text)
