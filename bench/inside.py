@@ -67,10 +67,14 @@ def get_user_timings() -> dict[str, list[float]]:
     js.globalThis._lucia_page_data = js.JSON.parse(PAGE)
     first = []
     for _ in range(ROUNDS):
+        # A first read also starts hearing other tabs (the user is shown): part of its cost.
+        clients = [LuciaClient() for _ in range(200)]
         start = time.perf_counter()
-        for _ in range(200):
-            LuciaClient().get_user()
+        for fresh in clients:
+            fresh.get_user()
         first.append((time.perf_counter() - start) / 200 * 1e6)
+        for fresh in clients:  # closed, or each would hear every later refresh
+            fresh.close()
     client = LuciaClient()
     client.get_user()
     cached = []
@@ -79,6 +83,7 @@ def get_user_timings() -> dict[str, list[float]]:
         for _ in range(100_000):
             client.get_user()
         cached.append((time.perf_counter() - start) / 100_000 * 1e6)
+    client.close()
     return {"get_user_first_us": first, "get_user_cached_us": cached}
 
 

@@ -82,9 +82,9 @@ def on_change(listener: Listener) -> Callable[[], None]:
     return default_client().on_change(listener)
 
 
-def keep_alive(margin: float = 60.0) -> KeepAlive:
+def keep_alive(margin: float = 60.0, **options: float) -> KeepAlive:
     """Refresh before expiry, across tabs, until signed out. See ``LuciaClient.keep_alive``."""
-    return default_client().keep_alive(margin)
+    return default_client().keep_alive(margin, **options)
 
 
 def __getattr__(name: str) -> Any:

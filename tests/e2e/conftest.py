@@ -7,6 +7,7 @@ PyScript/Pyodide assets and the wheel, and drives Debian's headless Chromium
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,7 +59,25 @@ def fail_with_page(driver: WebDriver, what: str) -> None:
     except Exception:  # a browser started without logs
         console = []
     body = driver.execute_script("return document.body ? document.body.innerText : ''")
-    pytest.fail(f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n" + "\n".join(console))
+    pytest.fail(f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n"
+                + "\n".join(console) + "\nrequests without an answer:\n" + "\n".join(pending(driver)))
+
+
+def pending(driver: WebDriver) -> list[str]:
+    """Requests the browser sent and never finished (from the performance log, if kept)."""
+    try:
+        entries = driver.get_log("performance")
+    except Exception:
+        return ["(no performance log)"]
+    sent: dict[str, str] = {}
+    for entry in entries:
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message["method"] == "Network.requestWillBeSent":
+            sent[params["requestId"]] = params["request"]["url"]
+        elif message["method"] in ("Network.loadingFinished", "Network.loadingFailed"):
+            sent.pop(params["requestId"], None)
+    return list(sent.values())
 
 
 def wait_for(driver: WebDriver, condition: str, timeout: float = BOOT_TIMEOUT) -> None:
