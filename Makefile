@@ -1,6 +1,7 @@
 # lucia_pyodide: `make demo` runs the demo app, `make test` runs every test.
-# Both set up what they need first (venv, Pyodide + PyScript from npm, wheels from PyPI,
-# Debian's Chromium); a second run reuses it.
+# Both set up what they need first, and a second run reuses it. The demo needs only
+# Python and Node (Pyodide + PyScript from npm, micropip and flit_core from PyPI);
+# the tests add a virtualenv of test tools and Debian's Chromium.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,32 +11,42 @@ DIST   := $(BUILD)/pyodide
 WHEEL_DIR := $(BUILD)/wheel
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 WHEEL  := $(WHEEL_DIR)/lucia_pyodide-$(VERSION)-py3-none-any.whl
+# The wheel's build backend, run from its own wheel (zip-importable): no virtualenv needed.
+FLIT   := $(BUILD)/cache/tools/flit_core-3.12.0-py3-none-any.whl
 PORT   ?= 8000
 SOURCES := $(shell find lucia_pyodide -name '*.py' -o -name py.typed) pyproject.toml PYPI.md
 
-.PHONY: demo test lint unit pyodide-tests e2e setup chromium wheel bench clean
+.PHONY: demo demo-assets test-assets test lint unit pyodide-tests e2e setup chromium wheel bench clean
 
-demo: setup
-	$(PY) -m refserver --port $(PORT) --mount /pyscript=$(BUILD)/pyscript --mount /wheels=$(WHEEL_DIR)
+demo: demo-assets wheel
+	$(PYTHON) -m refserver --port $(PORT) --mount /pyscript=$(BUILD)/pyscript --mount /wheels=$(WHEEL_DIR)
 
 test: setup lint unit pyodide-tests e2e
 
-setup: $(VENV)/.ok $(BUILD)/.lucia-assets wheel chromium
+setup: $(VENV)/.ok test-assets wheel chromium
 
 $(VENV)/.ok: requirements-dev.txt
+	@echo "setting up $(VENV) (test tools from PyPI)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
-$(BUILD)/.lucia-assets: tools/setup_assets.py | $(VENV)/.ok
-	mkdir -p $(BUILD)
-	$(PY) tools/setup_assets.py --build $(BUILD)
+# Idempotent: each returns at once when build/ already holds what it needs.
+demo-assets:
+	@$(PYTHON) tools/setup_assets.py --build $(BUILD) --for demo
+
+test-assets:
+	@$(PYTHON) tools/setup_assets.py --build $(BUILD) --for test
 
 wheel: $(WHEEL)
 
-$(WHEEL): $(SOURCES) | $(VENV)/.ok
+$(FLIT):
+	@echo "downloading flit_core 3.12.0 from PyPI (builds the wheel)"
+	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: -d $(dir $(FLIT)) flit_core==3.12.0
+
+$(WHEEL): $(SOURCES) $(FLIT)
 	rm -rf $(WHEEL_DIR)
-	$(PY) -m flit_core.wheel --outdir $(WHEEL_DIR) .
+	PYTHONPATH=$(FLIT) $(PYTHON) -m flit_core.wheel --outdir $(WHEEL_DIR) .
 
 # Debian's browser and driver; never a browser download of a test tool's own.
 chromium:
@@ -55,7 +66,8 @@ unit: $(VENV)/.ok
 pyodide-tests: setup
 	$(PY) -m pytest -q tests/pyodide --dist-dir=$(DIST) --runtime=node,chrome --wheel=$(WHEEL)
 
-# The demo app as a person uses it, in headless Chromium; screenshots go to test-artifacts/.
+# The demo app as a person uses it, and every session state across real tabs, in headless
+# Chromium; screenshots go to test-artifacts/.
 e2e: setup
 	$(PY) -m pytest -q tests/e2e
 

@@ -12,24 +12,48 @@ Importing touches neither the page nor the network.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from ._client import DEFAULT_SESSION_LIFETIME_MS, LuciaClient
-from ._errors import LuciaError, UnsafeRedirectError
-from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, Listener
+from ._errors import (
+    AUTH_INVALID_ACCESS_TOKEN,
+    AUTH_INVALID_REFRESH_TOKEN,
+    AUTH_INVALID_REQUEST,
+    AUTH_INVALID_USER_DATA,
+    AUTH_NOT_AUTHENTICATED,
+    DATABASE_FETCH_FAILED,
+    DATABASE_UPDATE_FAILED,
+    REQUEST_TIMEOUT,
+    UNKNOWN_ERROR,
+    UNSAFE_REDIRECT,
+    ErrorCode,
+    LuciaError,
+    UnsafeRedirectError,
+)
+from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, EventType, Listener
+from ._keepalive import KeepAlive
 from ._user import User
-
-if TYPE_CHECKING:
-    from ._keepalive import KeepAlive
 
 __version__ = "0.1.0"
 __all__ = [
+    "AUTH_INVALID_ACCESS_TOKEN",
+    "AUTH_INVALID_REFRESH_TOKEN",
+    "AUTH_INVALID_REQUEST",
+    "AUTH_INVALID_USER_DATA",
+    "AUTH_NOT_AUTHENTICATED",
+    "DATABASE_FETCH_FAILED",
+    "DATABASE_UPDATE_FAILED",
     "DEFAULT_SESSION_LIFETIME_MS",
+    "REQUEST_TIMEOUT",
     "SESSION_LOST",
     "SESSION_REFRESHED",
     "SIGNED_OUT",
+    "UNKNOWN_ERROR",
+    "UNSAFE_REDIRECT",
     "AuthEvent",
+    "ErrorCode",
+    "EventType",
     "KeepAlive",
+    "Listener",
     "LuciaClient",
     "LuciaError",
     "UnsafeRedirectError",
@@ -82,15 +106,16 @@ def on_change(listener: Listener) -> Callable[[], None]:
     return default_client().on_change(listener)
 
 
-def keep_alive(margin: float = 60.0, **options: float) -> KeepAlive:
+def keep_alive(
+    margin: float = 60.0,
+    *,
+    min_interval: float = 5.0,
+    check_interval: float = 10.0,
+    retry_base: float = 1.0,
+    retry_cap: float = 60.0,
+) -> KeepAlive:
     """Refresh before expiry, across tabs, until signed out. See ``LuciaClient.keep_alive``."""
-    return default_client().keep_alive(margin, **options)
-
-
-def __getattr__(name: str) -> Any:
-    # KeepAlive's module loads on first use: importing it costs every page, using it few.
-    if name == "KeepAlive":
-        from ._keepalive import KeepAlive  # noqa: PLC0415
-
-        return KeepAlive
-    raise AttributeError(f"module 'lucia_pyodide' has no attribute {name!r}")
+    return default_client().keep_alive(
+        margin, min_interval=min_interval, check_interval=check_interval,
+        retry_base=retry_base, retry_cap=retry_cap,
+    )

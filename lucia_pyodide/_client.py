@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._compat import BrowserTabs, FetchTransport, PyodidePage
 from ._compat._protocols import Page, Tabs, Transport
@@ -16,14 +16,20 @@ from ._errors import (
     AUTH_NOT_AUTHENTICATED,
     LuciaError,
 )
-from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, EventHub, Listener
+from ._events import (
+    SESSION_LOST,
+    SESSION_REFRESHED,
+    SIGNED_OUT,
+    AuthEvent,
+    EventHub,
+    EventType,
+    Listener,
+)
+from ._keepalive import KeepAlive
 from ._redirect import check_redirect
 from ._responses import logout_result, refresh_result
 from ._tabs import TabSync, now_ms
 from ._user import User, read_page_data, user_from_script_text
-
-if TYPE_CHECKING:
-    from ._keepalive import KeepAlive
 
 logger = logging.getLogger("lucia_pyodide")
 
@@ -188,23 +194,32 @@ class LuciaClient:
         """
         return self._sync.start(self._on_tab_event, self._on_visible)
 
-    def keep_alive(self, margin: float = 60.0, **options: Any) -> KeepAlive:
+    def keep_alive(
+        self,
+        margin: float = 60.0,
+        *,
+        min_interval: float = 5.0,
+        check_interval: float = 10.0,
+        retry_base: float = 1.0,
+        retry_cap: float = 60.0,
+    ) -> KeepAlive:
         """Keep the session alive: refresh ``margin`` seconds before it expires, across tabs.
 
         One tab of the origin refreshes, the others adopt its result. Network errors
         and 5xx are retried with capped exponential backoff and jitter; it stops by
         itself on ``SIGNED_OUT``/``SESSION_LOST``, and ``.stop()`` stops it. With the
         expiry unknown it asks the shared record of the origin's tabs, and refreshes
-        only if no tab knows it. ``options``: ``min_interval`` (s, the least time
-        between two refreshes), ``check_interval`` (s, how often wall-clock time is
-        re-read), ``retry_base``, ``retry_cap`` (s).
+        only if no tab knows it. ``min_interval``: the least time (s) between two
+        refreshes; ``check_interval``: how often (s) wall-clock time is re-read;
+        ``retry_base``/``retry_cap``: the backoff's first and longest wait (s).
         """
-        from ._keepalive import KeepAlive  # noqa: PLC0415 - on use: most pages never call it
-
         if self._keep_alive is not None:
             self._keep_alive.stop("replaced")
         self.sync_tabs()
-        self._keep_alive = KeepAlive(self, margin=margin, **options).start()
+        self._keep_alive = KeepAlive(
+            self, margin=margin, min_interval=min_interval, check_interval=check_interval,
+            retry_base=retry_base, retry_cap=retry_cap,
+        ).start()
         return self._keep_alive
 
     def recall_expiry(self) -> int | None:
@@ -241,7 +256,7 @@ class LuciaClient:
         self._background.add(task)  # a reference, or the task may be collected mid-run
         task.add_done_callback(self._background.discard)
 
-    def _end_session_here(self, event_type: str, reason: str) -> None:
+    def _end_session_here(self, event_type: EventType, reason: str) -> None:
         """The session is over: forget it, note it for the other tabs, tell everyone."""
         self.forget_user(reason)
         self._sync.record_end()
@@ -401,14 +416,14 @@ class LuciaClient:
         # refresh token: refresh it to get an access token, then end it.
         try:
             expires, _ = await self._verified_refresh(now_ms())
-        except LuciaError as err:
-            if err.code != AUTH_INVALID_REFRESH_TOKEN:
+        except LuciaError as refused:
+            if refused.code != AUTH_INVALID_REFRESH_TOKEN:
                 raise
             raise LuciaError(
                 AUTH_NOT_AUTHENTICATED,
                 "no session to end: the server found no access token and refused the "
-                f"refresh token ({err.detail})",
-                status=err.status,
+                f"refresh token ({refused.detail})",
+                status=refused.status,
             ) from None
         self.expires = expires  # quietly: the sign-out below is the news
         logout_result(await self._transport.post(

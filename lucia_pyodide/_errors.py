@@ -3,21 +3,34 @@
 Codes are the strings the Lucia server sends as ``{"message": CODE}``, so the
 same name means the same thing on server and client; the client adds a few of
 its own for what only it can see (bad page data, timeouts, unsafe redirects).
+``ErrorCode`` names them all, so a type checker catches ``err.code == "AUTH_INVALD"``.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
-# Sent by the server (lucia-sveltekit 0.10).
+#: Every code a ``LuciaError`` can carry: lucia-sveltekit 0.10's ``ErrorMessage``, then the client's own.
+ErrorCode = Literal[
+    "AUTH_INVALID_ACCESS_TOKEN", "AUTH_INVALID_REFRESH_TOKEN", "AUTH_INVALID_PASSWORD",
+    "AUTH_INVALID_PROVIDER_ID", "AUTH_DUPLICATE_USER_DATA", "AUTH_DUPLICATE_PROVIDER_ID",
+    "AUTH_INVALID_USER_ID", "AUTH_INVALID_REQUEST", "AUTH_NOT_AUTHENTICATED",
+    "DATABASE_FETCH_FAILED", "DATABASE_UPDATE_FAILED", "REQUEST_UNAUTHORIZED", "UNKNOWN_ERROR",
+    "AUTH_OUTDATED_PASSWORD", "AUTH_DUPLICATE_ACCESS_TOKEN", "AUTH_DUPLICATE_REFRESH_TOKEN",
+    # Raised by the client itself.
+    "AUTH_INVALID_USER_DATA", "REQUEST_TIMEOUT", "UNSAFE_REDIRECT",
+]
+ERROR_CODES: Final[frozenset[str]] = frozenset(get_args(ErrorCode))
+
+# What the server sends to this client's two endpoints.
 AUTH_INVALID_REFRESH_TOKEN: Final = "AUTH_INVALID_REFRESH_TOKEN"
 AUTH_INVALID_ACCESS_TOKEN: Final = "AUTH_INVALID_ACCESS_TOKEN"
 AUTH_INVALID_REQUEST: Final = "AUTH_INVALID_REQUEST"
 DATABASE_FETCH_FAILED: Final = "DATABASE_FETCH_FAILED"
 DATABASE_UPDATE_FAILED: Final = "DATABASE_UPDATE_FAILED"
 UNKNOWN_ERROR: Final = "UNKNOWN_ERROR"
-# Raised by the client itself.
 AUTH_NOT_AUTHENTICATED: Final = "AUTH_NOT_AUTHENTICATED"
+# Raised by the client itself.
 AUTH_INVALID_USER_DATA: Final = "AUTH_INVALID_USER_DATA"
 REQUEST_TIMEOUT: Final = "REQUEST_TIMEOUT"
 UNSAFE_REDIRECT: Final = "UNSAFE_REDIRECT"
@@ -26,14 +39,15 @@ UNSAFE_REDIRECT: Final = "UNSAFE_REDIRECT"
 class LuciaError(Exception):
     """Every failure of a lucia_pyodide call.
 
-    ``code`` is what a program decides on (``err.code == "AUTH_INVALID_REFRESH_TOKEN"``);
-    ``detail`` is what a developer reads: the HTTP status, a body excerpt, the JS error.
-    ``status`` is the HTTP status when a response arrived, else ``None``.
+    ``code`` is what a program decides on (``err.code == AUTH_INVALID_REFRESH_TOKEN``,
+    an ``ErrorCode``); ``detail`` is what a developer reads: the HTTP status, a body
+    excerpt, the JS error. ``status`` is the HTTP status when a response arrived, else
+    ``None``.
     """
 
-    def __init__(self, code: str, detail: str = "", *, status: int | None = None) -> None:
+    def __init__(self, code: ErrorCode, detail: str = "", *, status: int | None = None) -> None:
         super().__init__(code, detail)
-        self.code = code
+        self.code: ErrorCode = code
         self.detail = detail
         self.status = status
 

@@ -12,26 +12,28 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal, get_args
 
 logger = logging.getLogger("lucia_pyodide")
 
+#: What an ``AuthEvent`` says happened.
+EventType = Literal["SIGNED_OUT", "SESSION_REFRESHED", "SESSION_LOST"]
 SIGNED_OUT: Final = "SIGNED_OUT"
 SESSION_REFRESHED: Final = "SESSION_REFRESHED"
 SESSION_LOST: Final = "SESSION_LOST"
-EVENT_TYPES: Final = frozenset({SIGNED_OUT, SESSION_REFRESHED, SESSION_LOST})
+EVENT_TYPES: Final[frozenset[str]] = frozenset(get_args(EventType))
 
 
 @dataclass(frozen=True, slots=True)
 class AuthEvent:
     """One change of the session.
 
-    ``type`` is ``"SIGNED_OUT"``, ``"SESSION_REFRESHED"`` or ``"SESSION_LOST"``;
-    ``expires`` the new expiry (ms) for a refresh; ``remote`` is true when another
-    tab of the same origin did it.
+    ``type`` is an ``EventType``: ``SIGNED_OUT``, ``SESSION_REFRESHED`` or
+    ``SESSION_LOST``; ``expires`` the new expiry (ms) for a refresh; ``remote`` is
+    true when another tab of the same origin did it.
     """
 
-    type: str
+    type: EventType
     expires: int | None = None
     remote: bool = False
 

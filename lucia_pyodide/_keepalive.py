@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -20,6 +19,8 @@ from ._errors import AUTH_INVALID_REFRESH_TOKEN, AUTH_NOT_AUTHENTICATED, LuciaEr
 from ._events import SESSION_LOST, SIGNED_OUT, AuthEvent
 
 if TYPE_CHECKING:
+    import random
+
     from ._client import LuciaClient
 
 logger = logging.getLogger("lucia_pyodide")
@@ -73,7 +74,7 @@ class KeepAlive:
                              "0 < retry_base <= retry_cap")
         self.client, self.margin, self.check_interval = client, margin, check_interval
         self.min_interval, self.retry_base, self.retry_cap = min_interval, retry_base, retry_cap
-        self._clock, self._rng = clock, rng or random.Random()
+        self._clock, self._rng = clock, rng
         self._wake = asyncio.Event()
         self._wait = wait or self._wait_or_wake
         self._margin_now = margin  # shrinks to half-life for sessions shorter than the margin
@@ -120,11 +121,15 @@ class KeepAlive:
             self.wake()  # a refresh elsewhere moved the expiry
 
     async def _wait_or_wake(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
         self._wake.clear()
 
     async def _back_off(self, why: str) -> None:
+        if self._rng is None:
+            import random  # noqa: PLC0415 - on the first failure: importing it costs every page
+
+            self._rng = random.Random()
         self._attempt += 1
         delay = backoff_seconds(self._attempt, base=self.retry_base, cap=self.retry_cap,
                                 rng=self._rng)

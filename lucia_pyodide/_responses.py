@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from ._errors import UNKNOWN_ERROR, LuciaError
+from ._errors import ERROR_CODES, UNKNOWN_ERROR, LuciaError
 
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 #: Expiries past this (year 9999) are refused as nonsense rather than returned.
@@ -57,8 +57,11 @@ def error_from_response(response: HttpResponse, what: str) -> LuciaError:
     except (ValueError, RecursionError):
         payload = None
     message = payload.get("message") if isinstance(payload, dict) else None
+    if isinstance(message, str) and message in ERROR_CODES:
+        return LuciaError(message, f"{what}: HTTP {status}", status=status)  # type: ignore[arg-type]
     if isinstance(message, str) and _CODE.fullmatch(message):
-        return LuciaError(message, f"{what}: HTTP {status}", status=status)
+        return LuciaError(UNKNOWN_ERROR, f"{what}: HTTP {status} with the code {message!r}, "
+                          "which Lucia 0.10 does not send", status=status)
     return LuciaError(
         UNKNOWN_ERROR,
         f"{what}: HTTP {status} with {excerpt(response.body)}, not a {{\"message\": CODE}} body",

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ._compat._protocols import LockTimeout, Tabs
-from ._events import EVENT_TYPES, SESSION_REFRESHED, SIGNED_OUT, AuthEvent
+from ._events import EVENT_TYPES, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, EventType
 
 logger = logging.getLogger("lucia_pyodide")
 
@@ -93,7 +93,8 @@ def decode_event(message: object, *, now: int, max_ahead_ms: int) -> tuple[AuthE
     payload = _payload(message, now)
     if payload is None or payload.get("type") not in EVENT_TYPES:
         return None
-    kind, expires = str(payload["type"]), payload.get("expires")
+    kind: EventType = payload["type"]
+    expires = payload.get("expires")
     if kind != SESSION_REFRESHED:
         return AuthEvent(kind, None, remote=True), payload["at"]
     if not _sane_expiry(expires, now, max_ahead_ms):

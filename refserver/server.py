@@ -135,7 +135,11 @@ class Handler(SimpleHTTPRequestHandler):
         return {name: morsel.value for name, morsel in jar.items()}
 
     def read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request body (at most 1 MiB); a malformed length raises ``BadRequest``."""
+        text = self.headers.get("Content-Length") or "0"
+        if not text.isdigit():
+            raise BadRequest(f"Content-Length {text[:40]!r} is not a number")
+        length = int(text)
         return self.rfile.read(min(length, 1 << 20)) if length > 0 else b""
 
     def respond(
@@ -177,6 +181,13 @@ class Handler(SimpleHTTPRequestHandler):
 
     # -- dispatch ------------------------------------------------------------------------
     def do_POST(self) -> None:
+        try:
+            self.dispatch_post()
+        except BadRequest as err:
+            self.close_connection = True  # the rest of the request cannot be trusted
+            self.respond(400, f"bad request: {err}".encode(), "text/plain")
+
+    def dispatch_post(self) -> None:
         self.app.count(f"POST {self.route}")
         routes = {
             "/api/auth/refresh-session": self.refresh_session,
@@ -326,10 +337,12 @@ class Handler(SimpleHTTPRequestHandler):
     def sign_in(self, user_id: str, target: str) -> None:
         session = self.app.store.create_session(user_id)
         cookies = self.session_cookies(session, expires=False)
-        location = target if target.startswith("/") and not target.startswith("//") else "/"
-        self.respond(303, b"", None, [("Location", location), *cookies])
+        self.respond(303, b"", None, [("Location", safe_next(target)), *cookies])
 
     def login_form(self) -> None:
+        if not self.same_origin():  # login CSRF: a foreign page must not sign anyone in
+            self.read_body()
+            return self.render_login("This form must be sent from this site.", 403)
         fields = self.form()
         user_id = self.app.store.authenticate(fields.get("username", ""), fields.get("password", ""))
         if user_id is None:
@@ -337,6 +350,9 @@ class Handler(SimpleHTTPRequestHandler):
         return self.sign_in(user_id, fields.get("next", "/"))
 
     def signup_form(self) -> None:
+        if not self.same_origin():
+            self.read_body()
+            return self.render_login("This form must be sent from this site.", 403)
         fields = self.form()
         username, password = fields.get("username", "").strip(), fields.get("password", "")
         if not 1 <= len(username) <= 64 or len(password) < 8:
@@ -346,6 +362,23 @@ class Handler(SimpleHTTPRequestHandler):
         except KeyError:
             return self.render_login(f"The name {username!r} is taken.", 409)
         return self.sign_in(user_id, fields.get("next", "/"))
+
+
+class BadRequest(Exception):
+    """A request too malformed to act on: answered with 400."""
+
+
+def safe_next(target: str) -> str:
+    """Where a sign-in may send the browser: a same-origin path, checked as the client checks
+    sign-out redirects (no ``//host``, ``/\\host``, control characters or hidden schemes); else ``/``."""
+    from lucia_pyodide._redirect import check_redirect  # noqa: PLC0415 - the client's own rules
+
+    if not target.startswith("/"):
+        return "/"
+    try:
+        return check_redirect(target, page_origin=None)
+    except ValueError:
+        return "/"
 
 
 class _Server(ThreadingHTTPServer):

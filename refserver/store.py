@@ -49,6 +49,9 @@ class Store:
 
     def __init__(self, path: str = ":memory:", session_lifetime_s: float = 8 * 3600) -> None:
         self.session_lifetime_s = session_lifetime_s
+        # An unknown user is checked against this, so that refusing one costs what refusing
+        # a wrong password costs (one scrypt), and timing does not tell which names exist.
+        self._decoy = hash_password(secrets.token_hex(8))
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.executescript(
@@ -81,7 +84,7 @@ class Store:
                 "SELECT id, hashed_password FROM users WHERE username = ?", (username,)
             ).fetchone()
         if row is None:
-            verify_password(password, hash_password("timing"))  # same work either way
+            verify_password(password, self._decoy)  # one scrypt, as for a wrong password
             return None
         return str(row[0]) if verify_password(password, row[1]) else None
 

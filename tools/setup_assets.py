@@ -22,12 +22,25 @@ PYODIDE_VERSION = "314.0.7"
 PYSCRIPT_VERSION = "0.7.31"
 #: Packages whose dependency closure (from the lock) goes into the dist dir.
 ROOT_PACKAGES = ("micropip", "pytest", "tblib")
+#: What PyScript's `packages` config needs for the demo: micropip and its dependencies.
+DEMO_PACKAGES = ("micropip",)
 STAMP = ".lucia-assets"
 
 
+class SetupError(Exception):
+    """A download or build step failed; the message holds the tool's own words."""
+
+
 def run(*cmd: str) -> None:
-    """Run quietly; on failure the error carries the command's stderr."""
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """Run quietly; on failure raise ``SetupError`` with the command's own error output."""
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        said = (done.stderr.strip() or done.stdout.strip() or "(no output)")[-2000:]
+        raise SetupError(f"`{' '.join(cmd)}` failed (exit {done.returncode}):\n{said}")
+
+
+def say(text: str) -> None:
+    print(f"  {text}", flush=True)
 
 
 def npm_pack(spec: str, cache: Path) -> Path:
@@ -36,6 +49,7 @@ def npm_pack(spec: str, cache: Path) -> Path:
     name = spec.lstrip("@").replace("/", "-").replace("@", "-") + ".tgz"
     tarball = cache / name
     if not tarball.exists():
+        say(f"downloading {spec} from npm")
         run("npm", "pack", "--silent", spec, "--pack-destination", str(cache))
     return tarball
 
@@ -69,20 +83,21 @@ def fetch_wheel(name: str, version: str, cache: Path) -> Path:
     if found:
         return found[0]
     pip = [sys.executable, "-m", "pip", "-q"]
+    say(f"downloading {name}=={version} from PyPI")
     try:
         run(*pip, "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.14",
             "-d", str(cache), f"{name}=={version}")
-    except subprocess.CalledProcessError:  # sdist only (atomicwrites)
+    except SetupError:  # sdist only (atomicwrites)
         run(*pip, "wheel", "--no-deps", "-w", str(cache), f"{name}=={version}")
     return fetch_wheel(name, version, cache)
 
 
-def setup_pyodide(dist: Path, cache: Path) -> None:
+def setup_pyodide(dist: Path, cache: Path, roots: tuple[str, ...]) -> None:
     tarball = npm_pack(f"pyodide@{PYODIDE_VERSION}", cache)
     extract_package(tarball, dist)
     lock_path = dist / "pyodide-lock.json"
     lock = json.loads(lock_path.read_text())
-    for name in closure(lock["packages"], ROOT_PACKAGES):
+    for name in closure(lock["packages"], roots):
         entry = lock["packages"][name]
         wheel = fetch_wheel(name, entry["version"], cache / "wheels")
         target = dist / entry["file_name"]
@@ -97,26 +112,42 @@ def setup_pyscript(pyscript: Path, dist: Path, cache: Path) -> None:
     shutil.copytree(dist, pyscript / "pyodide", dirs_exist_ok=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--build", type=Path, default=Path("build"))
-    args = parser.parse_args()
-    build: Path = args.build.resolve()
+def key_for(roots: tuple[str, ...]) -> str:
+    return f"pyodide {PYODIDE_VERSION}, pyscript {PYSCRIPT_VERSION}, {','.join(roots)}"
+
+
+def setup(build: Path, roots: tuple[str, ...]) -> None:
     dist, pyscript, cache = build / "pyodide", build / "pyscript", build / "cache"
-    key = f"pyodide {PYODIDE_VERSION}, pyscript {PYSCRIPT_VERSION}, {','.join(ROOT_PACKAGES)}"
     stamp = build / STAMP
-    if stamp.exists() and stamp.read_text() == key:
-        stamp.touch()  # up to date: tell make so
+    # What the tests need is a superset of what the demo needs: either set will do for the demo.
+    done = stamp.read_text() if stamp.exists() else ""
+    if done in {key_for(roots), key_for(ROOT_PACKAGES)}:
         return
+    print(f"setting up Pyodide {PYODIDE_VERSION} and PyScript {PYSCRIPT_VERSION} "
+          f"(with {', '.join(roots)}) in {build}", flush=True)
     with tempfile.TemporaryDirectory(dir=build.parent if build.parent.exists() else None) as tmp:
         new_dist, new_pyscript = Path(tmp) / "pyodide", Path(tmp) / "pyscript"
-        setup_pyodide(new_dist, cache)
+        setup_pyodide(new_dist, cache, roots)
         setup_pyscript(new_pyscript, new_dist, cache)
         for final, new in ((dist, new_dist), (pyscript, new_pyscript)):
             shutil.rmtree(final, ignore_errors=True)
             shutil.move(new, final)
-    stamp.write_text(key)
-    print(f"assets ready: {dist} and {pyscript}")
+    stamp.write_text(key_for(roots))
+    print(f"assets ready: {dist} and {pyscript}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--build", type=Path, default=Path("build"))
+    parser.add_argument("--for", dest="purpose", choices=["demo", "test"], default="test",
+                        help="demo: only what PyScript needs (micropip); test: also pytest's wheels")
+    args = parser.parse_args()
+    args.build.mkdir(parents=True, exist_ok=True)
+    roots = DEMO_PACKAGES if args.purpose == "demo" else ROOT_PACKAGES
+    try:
+        setup(args.build.resolve(), roots)
+    except SetupError as err:
+        sys.exit(f"setup failed: {err}")
 
 
 if __name__ == "__main__":

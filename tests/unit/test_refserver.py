@@ -149,3 +149,85 @@ def test_expired_session_is_renewed_from_the_refresh_token_on_page_load(
     response = request(demo, "GET", "/", cookies=tokens)
     assert '"username":"demo"' in response.read_body.decode()  # type: ignore[attr-defined]
     assert "Expires=" not in set_cookies(response)["access_token"]  # a browser-session cookie
+
+
+def test_page_load_without_an_access_cookie_reissues_both_from_the_refresh_token(demo: str) -> None:
+    """As lucia-sveltekit 0.10.1's server load: the session survives an expired access cookie."""
+    tokens = sign_in(demo)
+    response = request(demo, "GET", "/", cookies={"refresh_token": tokens["refresh_token"]})
+    assert '"username":"demo"' in response.read_body.decode()  # type: ignore[attr-defined]
+    issued = set_cookies(response)
+    assert set(issued) == {"access_token", "refresh_token"}
+    assert tokens["refresh_token"] not in issued["refresh_token"]  # rotated: the old one is used up
+    again = request(demo, "POST", "/api/auth/refresh-session", cookies=tokens)
+    assert json.loads(again.read_body)["message"] == "AUTH_INVALID_REFRESH_TOKEN"  # type: ignore[attr-defined]
+
+
+def test_page_load_with_dead_tokens_blanks_them(demo: str) -> None:
+    response = request(demo, "GET", "/", cookies={"access_token": "at_gone",
+                                                  "refresh_token": "rt_" + "x" * 40})
+    assert '"_lucia":null' in response.read_body.decode()  # type: ignore[attr-defined]
+    assert all("Max-Age=0" in c for c in set_cookies(response).values())
+    assert set(set_cookies(response)) == {"access_token", "refresh_token"}
+    untouched = request(demo, "GET", "/")  # no token cookies at all: nothing to blank
+    assert set_cookies(untouched) == {}
+
+
+@pytest.mark.parametrize("target", ["/\r\nSet-Cookie: evil=1", "/\\evil.example", "//evil.example",
+                                    "https://evil.example/", "/%2F%2Fevil.example", "javascript:x"])
+def test_sign_in_next_stays_on_this_site(demo: str, target: str) -> None:
+    from urllib.parse import quote
+
+    response = request(demo, "POST", "/login",
+                       body=f"username=demo&password=demo-password&next={quote(target)}")
+    assert response.status == 303 and response.headers["Location"] == "/"
+    assert "evil" not in str(response.headers)
+
+
+def test_sign_in_next_to_a_page_of_this_site(demo: str) -> None:
+    response = request(demo, "POST", "/login", body="username=demo&password=demo-password&next=/app-py")
+    assert response.headers["Location"] == "/app-py"
+
+
+@pytest.mark.parametrize("form", ["/login", "/signup"])
+@pytest.mark.parametrize("origin", ["http://evil.example", None])
+def test_forms_refuse_other_sites(demo: str, form: str, origin: str | None) -> None:
+    """Login CSRF: a foreign page must not sign the browser in to the attacker's account."""
+    response = request(demo, "POST", form, body="username=demo&password=demo-password",
+                       origin=origin)
+    assert response.status == 403 and not set_cookies(response)
+
+
+def test_a_malformed_request_gets_a_400(demo: str) -> None:
+    conn = http.client.HTTPConnection(demo, timeout=10)
+    conn.putrequest("POST", "/api/auth/refresh-session")
+    conn.putheader("Content-Length", "lots")
+    conn.putheader("Origin", f"http://{demo}")
+    conn.endheaders()
+    response = conn.getresponse()
+    assert response.status == 400 and b"Content-Length" in response.read()
+
+
+def test_an_unknown_user_costs_what_a_wrong_password_costs(server: tuple[App, str]) -> None:
+    """One scrypt either way (counted, not timed: timings belong to benchmarks)."""
+    import refserver.store as store_module
+
+    app, _ = server
+    app.store.create_user("known", "password1")
+    calls: list[str] = []
+    real = store_module.hashlib.scrypt
+
+    def counting(*args: object, **kwargs: object) -> bytes:
+        calls.append("scrypt")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    store_module.hashlib.scrypt = counting  # type: ignore[assignment]
+    try:
+        assert app.store.authenticate("known", "wrong") is None
+        wrong_password = len(calls)
+        calls.clear()
+        assert app.store.authenticate("nobody", "wrong") is None
+        unknown_user = len(calls)
+    finally:
+        store_module.hashlib.scrypt = real
+    assert wrong_password == unknown_user == 1
