@@ -132,6 +132,6 @@ def test_hundred_concurrent_refreshes_make_one_request(
 
 
 def test_every_canned_fault_is_served_by_the_server() -> None:
-    from refserver.server import FAULTS as SERVER_FAULTS
+    from refserver.testapi import FAULTS as SERVER_FAULTS
 
     assert set(FAULTS) - {"redirect", "reset", "hang", "hang-body"} <= set(SERVER_FAULTS)

@@ -6,9 +6,11 @@ import http.client
 import json
 import re
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 
+import refserver.store as store_module
 from refserver.server import App, Config, start_in_thread
 from refserver.store import Store
 
@@ -176,8 +178,6 @@ def test_page_load_with_dead_tokens_blanks_them(demo: str) -> None:
 @pytest.mark.parametrize("target", ["/\r\nSet-Cookie: evil=1", "/\\evil.example", "//evil.example",
                                     "https://evil.example/", "/%2F%2Fevil.example", "javascript:x"])
 def test_sign_in_next_stays_on_this_site(demo: str, target: str) -> None:
-    from urllib.parse import quote
-
     response = request(demo, "POST", "/login",
                        body=f"username=demo&password=demo-password&next={quote(target)}")
     assert response.status == 303 and response.headers["Location"] == "/"
@@ -210,8 +210,6 @@ def test_a_malformed_request_gets_a_400(demo: str) -> None:
 
 def test_an_unknown_user_costs_what_a_wrong_password_costs(server: tuple[App, str]) -> None:
     """One scrypt either way (counted, not timed: timings belong to benchmarks)."""
-    import refserver.store as store_module
-
     app, _ = server
     app.store.create_user("known", "password1")
     calls: list[str] = []
