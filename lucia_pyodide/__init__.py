@@ -63,6 +63,7 @@ __all__ = [
     "keep_alive",
     "on_change",
     "refresh_session",
+    "require_user",
     "reset_default_client",
     "sign_out",
 ]
@@ -89,6 +90,11 @@ def reset_default_client(client: LuciaClient | None = None) -> None:
 def get_user() -> User | None:
     """The signed-in user from the page, or ``None``. See ``LuciaClient.get_user``."""
     return default_client().get_user()
+
+
+def require_user(sign_in: str = "/login", *, next_param: str | None = "next") -> User | None:
+    """The user, or off to ``sign_in`` (returns ``None``). See ``LuciaClient.require_user``."""
+    return default_client().require_user(sign_in, next_param=next_param)
 
 
 async def refresh_session() -> int:

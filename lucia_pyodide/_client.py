@@ -58,6 +58,17 @@ def _start_task(coroutine: Coroutine[Any, Any, int]) -> asyncio.Task[int]:
     return asyncio.ensure_future(coroutine)  # pragma: no cover - CPython 3.11 unit tests
 
 
+#: Why there is no user data at all, by where the client runs (``Page.where()``).
+_NO_USER_DATA = {
+    "page": ("no user data in the page: neither globalThis._lucia_page_data nor "
+             '<script type="application/json" id="lucia-user"> exists (is the server rendering '
+             "it into this page? see the README, \"Your own server\")"),
+    "worker": ("this runs in a web worker (a PyScript worker), which cannot see the page: call "
+               "get_user() on the main thread and pass the user to the worker"),
+    "no browser": "there is no page here (Node, CPython): get_user() needs a browser page",
+}
+
+
 class LuciaClient:
     """A session client for one Lucia server.
 
@@ -142,22 +153,52 @@ class LuciaClient:
         return self._user
 
     def _read_user(self) -> User | None:
+        # Read once per client, so each reason below is said once, not on every call.
         page_data = self._page.page_data_json()
         if page_data is not None:
             user, self.user_reason = read_page_data(page_data)
             if user is None:
-                logger.debug("get_user: %s", self.user_reason)
+                logger.info("lucia_pyodide: get_user() is None: %s", self.user_reason)
             return user
         script = self._page.user_script_text()
         if script is not None:
             user = user_from_script_text(script)
             self.user_reason = "signed in" if user else "#lucia-user says signed out (null)"
+            if user is None:
+                logger.info("lucia_pyodide: get_user() is None: %s", self.user_reason)
             return user
-        self.user_reason = (
-            "no user data in the page: neither globalThis._lucia_page_data nor "
-            '<script id="lucia-user"> exists (is the server rendering it?)'
-        )
-        logger.debug("get_user: %s", self.user_reason)
+        self.user_reason = _NO_USER_DATA.get(self._page.where(), _NO_USER_DATA["page"])
+        logger.warning("lucia_pyodide: get_user() is None: %s", self.user_reason)
+        return None
+
+    def require_user(self, sign_in: str = "/login", *, next_param: str | None = "next") -> User | None:
+        """The signed-in user; if there is none, send the browser to ``sign_in`` and return ``None``.
+
+        For pages only signed-in users may see::
+
+            user = require_user("/login")
+            if user is None:
+                raise SystemExit  # the browser is on its way to /login
+
+        ``sign_in`` passes the sign-out redirect rules (same origin, or raises
+        ``UnsafeRedirectError`` before anything happens); ``?next=`` carries this page's
+        path back (``next_param=None`` leaves it off). Corrupt page data raises
+        ``LuciaError("AUTH_INVALID_USER_DATA")`` instead: that page is broken, not signed out.
+        """
+        target = check_redirect(sign_in, page_origin=self._page.origin(),
+                                allowed_origins=self.allowed_redirect_origins)
+        user = self.get_user()
+        if user is not None:
+            return user
+        here = self._page.path()
+        if next_param and here:
+            from urllib.parse import quote  # noqa: PLC0415 - costly in Pyodide, rarely needed
+
+            joiner = "&" if "?" in target.split("#")[0] else "?"
+            base, hash_mark, fragment = target.partition("#")
+            target = f"{base}{joiner}{quote(next_param)}={quote(here, safe='')}{hash_mark}{fragment}"
+        logger.info("lucia_pyodide: require_user: %s; going to %s", self.user_reason, target)
+        self._page.navigate(target)
         return None
 
     def _user_id(self) -> str | None:

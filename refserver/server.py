@@ -1,6 +1,6 @@
 """The HTTP side: the two auth endpoints, sign-in/sign-up forms, hydrated pages, static files.
 
-Behaves like lucia-sveltekit 0.10 on the wire (see PROTOCOL.md), plus the
+Behaves like lucia-sveltekit 0.10 on the wire (the repository's PROTOCOL.md), plus the
 extensions it names: ``{"expires": ms}`` refresh bodies (or empty ones, by
 setting) and the ``<script id="lucia-user">`` hydration form.
 """
@@ -21,7 +21,9 @@ from http.cookies import SimpleCookie
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from lucia_pyodide.server import page_data_script, user_script_tag
 
 from . import testapi
 from .store import Session, Store
@@ -79,21 +81,9 @@ class App:
             self.requests[key] += 1
 
 
-def script_json(value: object) -> str:
-    """JSON that is safe inside a ``<script>`` element (no ``</script>`` breakout)."""
-    text = json.dumps(value, separators=(",", ":"))
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escape)
-    return text
-
-
 def hydration_html(user: dict[str, str] | None, mode: str) -> str:
-    """The script that hands the user to the client, the SvelteKit way or the JSON-tag way."""
-    if mode == "script":
-        return f'<script type="application/json" id="lucia-user">{script_json(user)}</script>'
-    nodes = [{"type": "data", "data": {"_lucia": user}, "uses": {}}, None]
-    return f"<script>window._lucia_page_data = {script_json(nodes)};</script>"
+    """The user rendered into a page, the SvelteKit way or the JSON-tag way (the package's own helpers)."""
+    return user_script_tag(user) if mode == "script" else page_data_script(user)
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -216,19 +206,45 @@ class Handler(SimpleHTTPRequestHandler):
         elif self.app.config.test_api and route in testapi.GET:
             testapi.GET[route](self)
         else:
-            super().do_GET()
+            found = self.mounted_file(route)
+            if found is not None and found.suffix == ".html":
+                self.render_mounted_page(found)
+            else:
+                super().do_GET()
 
-    def translate_path(self, path: str) -> str:
-        """Map a URL path onto the first mount that has the file."""
-        route = urlsplit(path).path
+    def mounted_file(self, route: str) -> Path | None:
+        """The file a URL path names on the first mount that has it (a folder: its index.html)."""
         for prefix, directory in self.app.mounts:
             if not route.startswith(prefix):
                 continue
-            relative = route[len(prefix):].lstrip("/")
-            candidate = (directory / relative).resolve()
-            if candidate.is_relative_to(directory) and candidate.is_file():
-                return str(candidate)
-        return str(STATIC_DIR / "__missing__")
+            candidate = (directory / route[len(prefix):].lstrip("/")).resolve()
+            if candidate.is_dir():
+                candidate = candidate / "index.html"
+            if candidate.is_relative_to(directory.resolve()) and candidate.is_file():
+                return candidate
+        return None
+
+    def translate_path(self, path: str) -> str:
+        found = self.mounted_file(urlsplit(path).path)
+        return str(found if found is not None else STATIC_DIR / "__missing__")
+
+    def render_mounted_page(self, page: Path) -> None:
+        """A page of your own, with the user rendered in as on the demo's pages.
+
+        At ``<!--lucia:hydration-->`` if the page has it, else just before ``</head>``
+        (else at the very start); the SvelteKit way or the JSON tag, as configured
+        (``?hydration=`` overrides). A page load refreshes from the refresh token as any does.
+        """
+        user, _expires, cookies = self.current_user()
+        mode = self.query().get("hydration", [self.app.config.hydration])[0]
+        text = page.read_text(encoding="utf-8", errors="replace")
+        rendered = hydration_html(user, mode)
+        if HYDRATION_MARK in text:
+            text = text.replace(HYDRATION_MARK, rendered, 1)
+        else:
+            at = text.lower().find("</head>")
+            text = text[:at] + rendered + text[at:] if at >= 0 else rendered + text
+        self.respond(200, text.encode(), "text/html; charset=utf-8", cookies)
 
     def list_directory(self, path: str | os.PathLike[str]) -> None:
         self.send_error(HTTPStatus.NOT_FOUND, "no listing")
@@ -319,16 +335,36 @@ class Handler(SimpleHTTPRequestHandler):
         )
         self.respond(200, text.encode(), "text/html; charset=utf-8", cookies)
 
-    def render_login(self, message: str = "", status: int = 200) -> None:
-        config = self.app.config
-        text = (
-            (STATIC_DIR / "login.html").read_text()
-            .replace("{{message}}", html.escape(message))
-            .replace("{{message_hidden}}", "" if message else "hidden")
-            .replace("{{demo_username}}", html.escape(config.demo_username))
-            .replace("{{demo_password}}", html.escape(config.demo_password))
-        )
-        self.respond(status, text.encode(), "text/html; charset=utf-8")
+    def render_login(self) -> None:
+        """The sign-in page; what a failed form or a sign-out left to say comes in the query.
+
+        Failed forms redirect here (303) rather than answer their POST, so a reload does
+        not send them again; the typed username comes back, never the password.
+        """
+        query = {key: values[0] for key, values in self.query().items()}
+        login_error = {"wrong": "Wrong username or password."}.get(query.get("error", ""), "")
+        signup_error = {
+            "short": "Sign-up needs a username (1-64 characters) and a password of 8+ characters.",
+            "taken": f"The name {query.get('name', '')!r} is taken: pick another.",
+        }.get(query.get("signup_error", ""), "")
+        notice = {"signed_out": "You are signed out."}.get(query.get("notice", ""), "")
+        fields = {
+            "message": login_error, "signup_message": signup_error, "notice": notice,
+            "login_username": query.get("username", "") if login_error else "",
+            "signup_username": query.get("name", "") if signup_error else "",
+            "next": safe_next(query.get("next", "/")),
+            "demo_username": self.app.config.demo_username,
+            "demo_password": self.app.config.demo_password,
+        }
+        text = (STATIC_DIR / "login.html").read_text()
+        for name in ("message", "signup_message", "notice"):
+            text = text.replace(f"{{{{{name}_hidden}}}}", "" if fields[name] else "hidden")
+        for name, value in fields.items():
+            text = text.replace(f"{{{{{name}}}}}", html.escape(value))
+        self.respond(200, text.encode(), "text/html; charset=utf-8")
+
+    def back_to_login(self, **query: str) -> None:
+        self.respond(303, b"", None, [("Location", "/login?" + urlencode(query))])
 
     def form(self) -> dict[str, str]:
         fields = parse_qs(self.read_body().decode("utf-8", "replace"))
@@ -342,26 +378,28 @@ class Handler(SimpleHTTPRequestHandler):
     def login_form(self) -> None:
         if not self.same_origin():  # login CSRF: a foreign page must not sign anyone in
             self.read_body()
-            return self.render_login("This form must be sent from this site.", 403)
+            return self.respond(403, b"This form must be sent from this site.", "text/plain")
         fields = self.form()
-        user_id = self.app.store.authenticate(fields.get("username", ""), fields.get("password", ""))
+        username, target = fields.get("username", ""), safe_next(fields.get("next", "/"))
+        user_id = self.app.store.authenticate(username, fields.get("password", ""))
         if user_id is None:
-            return self.render_login("Wrong username or password.", 401)
-        return self.sign_in(user_id, fields.get("next", "/"))
+            return self.back_to_login(error="wrong", username=username[:64], next=target)
+        return self.sign_in(user_id, target)
 
     def signup_form(self) -> None:
         if not self.same_origin():
             self.read_body()
-            return self.render_login("This form must be sent from this site.", 403)
+            return self.respond(403, b"This form must be sent from this site.", "text/plain")
         fields = self.form()
         username, password = fields.get("username", "").strip(), fields.get("password", "")
+        target = safe_next(fields.get("next", "/"))
         if not 1 <= len(username) <= 64 or len(password) < 8:
-            return self.render_login("Sign-up needs a username and a password of 8+ characters.", 400)
+            return self.back_to_login(signup_error="short", name=username[:64], next=target)
         try:
             user_id = self.app.store.create_user(username, password)
         except KeyError:
-            return self.render_login(f"The name {username!r} is taken.", 409)
-        return self.sign_in(user_id, fields.get("next", "/"))
+            return self.back_to_login(signup_error="taken", name=username, next=target)
+        return self.sign_in(user_id, target)
 
 
 class BadRequest(Exception):

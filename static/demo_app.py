@@ -70,7 +70,7 @@ async def on_sign_out(event):
     element("sign-out").disabled = True
     set_status("Signing out…")
     try:
-        await sign_out("/login")
+        await sign_out("/login?notice=signed_out")  # the sign-in page confirms it
     except LuciaError as err:
         set_status(f"Sign-out failed: {err.code} ({err.detail})", "error")
         element("sign-out").disabled = False

@@ -101,6 +101,19 @@ class PyodidePage:
         origin = js.location.origin
         return origin if isinstance(origin, str) and origin != "null" else None
 
+    def path(self) -> str | None:
+        if not js.Reflect.has(js.globalThis, "location"):
+            return None
+        location = js.location
+        return f"{location.pathname}{location.search}{location.hash}"
+
+    def where(self) -> str:
+        if js.Reflect.has(js.globalThis, "document"):
+            return "page"
+        if js.Reflect.has(js.globalThis, "WorkerGlobalScope"):
+            return "worker"
+        return "no browser"
+
     def navigate(self, url: str) -> None:
         js.location.assign(url)
 

@@ -27,6 +27,12 @@ class PyodidePage:
     def origin(self) -> str | None:
         return None
 
+    def path(self) -> str | None:
+        return None
+
+    def where(self) -> str:
+        return "no browser"
+
     def navigate(self, url: str) -> None:
         raise RuntimeError("navigation needs a browser page")
 

@@ -39,6 +39,14 @@ class Page(Protocol):
         """The page's origin (``location.origin``); ``None`` where there is no page."""
         ...
 
+    def path(self) -> str | None:
+        """The page's own path, query and fragment (``/a?b#c``); ``None`` where there is no page."""
+        ...
+
+    def where(self) -> str:
+        """What the client runs in: ``"page"``, ``"worker"`` (a web worker: no DOM) or ``"no browser"``."""
+        ...
+
     def navigate(self, url: str) -> None:
         """Send the browser to ``url``."""
         ...

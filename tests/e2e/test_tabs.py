@@ -100,7 +100,7 @@ def test_tabs_share_one_session(browser: WebDriver, short_sessions: tuple[App, s
     browser.switch_to.window(browser.window_handles[0])
     clicked_at = browser.execute_script("return Date.now()")
     browser.find_element(By.ID, "sign-out").click()
-    WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith("/login"))
+    WebDriverWait(browser, 15).until(lambda d: "/login?" in d.current_url)
     others = browser.window_handles[1:]
     for handle in others:
         browser.switch_to.window(handle)

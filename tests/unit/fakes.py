@@ -32,8 +32,9 @@ def page_data(user_id: str) -> str:
 
 
 class FakePage:
-    def __init__(self, page_data: str | None = None, script: str | None = None) -> None:
-        self.page_data, self.script = page_data, script
+    def __init__(self, page_data: str | None = None, script: str | None = None,
+                 context: str = "page") -> None:
+        self.page_data, self.script, self.context = page_data, script, context
         self.reads = 0
         self.navigated: list[str] = []
 
@@ -46,6 +47,12 @@ class FakePage:
 
     def origin(self) -> str | None:
         return "http://127.0.0.1:8000"
+
+    def path(self) -> str | None:
+        return "/account?tab=keys"
+
+    def where(self) -> str:
+        return self.context
 
     def navigate(self, url: str) -> None:
         self.navigated.append(url)

@@ -128,3 +128,41 @@ def test_import_has_no_side_effects_and_cpython_cannot_fetch() -> None:
     with pytest.raises(LuciaError, match="needs Pyodide"):
         asyncio.run(lucia_pyodide.refresh_session())
     lucia_pyodide.reset_default_client()
+
+
+@pytest.mark.parametrize(("context", "says"), [("page", "is the server rendering"),
+                                               ("worker", "web worker"), ("no browser", "no page")])
+def test_no_user_data_says_why_once(context: str, says: str, caplog: pytest.LogCaptureFixture) -> None:
+    client = LuciaClient(page=FakePage(None, None, context))
+    assert client.get_user() is None and client.get_user() is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and says in warnings[0] and says in client.user_reason
+
+
+def test_require_user_passes_a_signed_in_user_and_sends_the_others_to_sign_in() -> None:
+    signed_in = FakePage(PAGE_DATA)
+    user = LuciaClient(page=signed_in).require_user("/login")
+    assert user is not None and user.user_id == "u1" and signed_in.navigated == []
+    signed_out = FakePage('[{"data": {"_lucia": null}}]')
+    assert LuciaClient(page=signed_out).require_user("/login") is None
+    assert signed_out.navigated == ["/login?next=%2Faccount%3Ftab%3Dkeys"]  # and back after
+    plain = FakePage(None)
+    LuciaClient(page=plain).require_user("/auth/sign-in?lang=en#top", next_param=None)
+    LuciaClient(page=plain).require_user("/auth/sign-in?lang=en#top")
+    assert plain.navigated == ["/auth/sign-in?lang=en#top",
+                               "/auth/sign-in?lang=en&next=%2Faccount%3Ftab%3Dkeys#top"]
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/login", "javascript:alert(1)", "//evil"])
+def test_require_user_refuses_an_unsafe_sign_in_page_before_anything(target: str) -> None:
+    page = FakePage(None)
+    with pytest.raises(UnsafeRedirectError):
+        LuciaClient(page=page).require_user(target)
+    assert page.navigated == [] and page.reads == 0
+
+
+def test_require_user_on_corrupt_page_data_raises_rather_than_redirects() -> None:
+    page = FakePage("{not json")
+    with pytest.raises(LuciaError, match="AUTH_INVALID_USER_DATA"):
+        LuciaClient(page=page).require_user()
+    assert page.navigated == []

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import pydoc
+import tarfile
 import textwrap
 from pathlib import Path
 
 import pytest
+from flit_core import buildapi
 from mypy import api as mypy_api
 
 import lucia_pyodide
@@ -59,3 +62,23 @@ def test_a_code_lucia_does_not_send_is_unknown_error() -> None:
 @pytest.mark.parametrize("name", ["SIGNED_OUT", "AUTH_NOT_AUTHENTICATED"])
 def test_constants_are_their_own_names(name: str) -> None:
     assert getattr(lucia_pyodide, name) == name
+
+
+def test_the_sdist_holds_what_make_test_needs(tmp_path: Path) -> None:
+
+
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        name = buildapi.build_sdist(str(tmp_path))
+    finally:
+        os.chdir(here)
+    with tarfile.open(tmp_path / name) as sdist:
+        members = {m.split("/", 1)[1] for m in sdist.getnames() if "/" in m}
+    for needed in ("Makefile", ".ci/run", "requirements-dev.txt", "pyproject.toml", "README.md",
+                   "PROTOCOL.md", "CHANGELOG.md", "LICENSE", "PYPI.md", "tools/setup_assets.py",
+                   "tools/browser.py", "refserver/lab/lab.mjs", "static/demo_app.py",
+                   "tests/e2e/test_session_truth.py", "tests/unit/fakes.py", "typings/js.pyi",
+                   "bench/run.py", "lucia_pyodide/py.typed"):
+        assert needed in members, needed
+    assert not any("__pycache__" in m for m in members)

@@ -6,6 +6,7 @@ import http.client
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -68,10 +69,30 @@ def test_sign_in_sets_both_cookies_as_lucia_does(demo: str) -> None:
 
 
 def test_wrong_password_is_a_clear_message(demo: str) -> None:
-    response = request(demo, "POST", "/login", body="username=demo&password=nope")
-    assert response.status == 401
-    assert b"Wrong username or password." in response.read_body  # type: ignore[attr-defined]
-    assert not set_cookies(response)
+    """Back to the sign-in page by a redirect (a reload does not post again), the name kept."""
+    response = request(demo, "POST", "/login", body="username=demo&password=nope&next=/app-py")
+    assert response.status == 303 and not set_cookies(response)
+    page = request(demo, "GET", response.headers["Location"]).read_body.decode()  # type: ignore[attr-defined]
+    assert "Wrong username or password." in page
+    assert 'id="login-username" name="username" autocomplete="username" value="demo"' in page
+    assert 'name="next" value="/app-py"' in page and "nope" not in page
+
+
+@pytest.mark.parametrize(("body", "says"), [("username=demo&password=longenough", "is taken"),
+                                            ("username=x&password=short", "8+ characters")])
+def test_sign_up_errors_show_in_the_sign_up_card(demo: str, body: str, says: str) -> None:
+    response = request(demo, "POST", "/signup", body=body)
+    assert response.status == 303 and not set_cookies(response)
+    page = request(demo, "GET", response.headers["Location"]).read_body.decode()  # type: ignore[attr-defined]
+    card = page[page.index('id="signup"'):]
+    assert says in card and 'id="message" role="alert" hidden' in page
+    assert 'id="signup-username" name="username"' in card
+
+
+def test_hostile_query_on_the_sign_in_page_stays_text(demo: str) -> None:
+    page = request(demo, "GET", "/login?error=wrong&username=%22%3E%3Cscript%3Ex&next=//evil")
+    text = page.read_body.decode()  # type: ignore[attr-defined]
+    assert "<script>x" not in text and 'name="next" value="/"' in text
 
 
 def test_refresh_rotates_single_use_tokens(demo: str) -> None:
@@ -229,3 +250,22 @@ def test_an_unknown_user_costs_what_a_wrong_password_costs(server: tuple[App, st
     finally:
         store_module.hashlib.scrypt = real
     assert wrong_password == unknown_user == 1
+
+
+def test_a_mounted_page_of_your_own_gets_the_user_rendered_in(
+        server: tuple[App, str], demo: str, tmp_path: Path) -> None:
+    app, _ = server
+    (tmp_path / "index.html").write_text("<html><head><title>mine</title></head><body></body></html>")
+    (tmp_path / "marked.html").write_text("<p>before</p><!--lucia:hydration--><p>after</p>")
+    (tmp_path / "app.py").write_text("print('static')")
+    app.mounts.insert(0, ("/mine", tmp_path))
+    tokens = sign_in(demo)
+    index = request(demo, "GET", "/mine/?hydration=script", cookies=tokens).read_body.decode()  # type: ignore[attr-defined]
+    tag = re.search(r'<script type="application/json" id="lucia-user">(.*?)</script></head>', index)
+    assert tag is not None and json.loads(tag.group(1))["username"] == "demo"
+    marked = request(demo, "GET", "/mine/marked.html", cookies=tokens).read_body.decode()  # type: ignore[attr-defined]
+    assert re.fullmatch(r"<p>before</p><script>window\._lucia_page_data = .*;</script><p>after</p>", marked)
+    assert '"_lucia":null' in request(demo, "GET", "/mine/marked.html").read_body.decode()  # type: ignore[attr-defined]
+    static = request(demo, "GET", "/mine/app.py", cookies=tokens)
+    assert static.read_body == b"print('static')"  # type: ignore[attr-defined]
+    assert request(demo, "GET", "/mine/../store.py").status == 404
