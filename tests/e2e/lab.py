@@ -16,7 +16,7 @@ from typing import Any
 
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from .conftest import fail_with_page, wait_for
+from .conftest import fail_with_page, open_booted
 
 _START = """window.labResult = undefined;
 labRun(arguments[0]).then(r => { window.labResult = {ok: r}; },
@@ -51,8 +51,8 @@ class Lab:
     def reload(self, handle: str) -> None:
         """Load the lab page in a tab (a page load: the server may rotate the tokens)."""
         self.driver.switch_to.window(handle)
-        self.driver.get(self.base + "/__test__/lab")
-        wait_for(self.driver, "document.body.dataset.ready || document.body.dataset.failed")
+        open_booted(self.driver, self.base + "/__test__/lab",
+                    "document.body.dataset.ready || document.body.dataset.failed")
         failed = self.driver.execute_script("return document.body.dataset.failed")
         if failed:
             fail_with_page(self.driver, f"the lab did not boot: {failed}")

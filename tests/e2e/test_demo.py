@@ -17,7 +17,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import ARTIFACTS, wait_for
+from .conftest import ARTIFACTS, open_booted, wait_for
 
 
 def requested_hosts(driver: WebDriver) -> set[str]:
@@ -58,8 +58,7 @@ def test_sign_up_sign_in_refresh_sign_out(browser: WebDriver, demo_url: str, pag
     with urllib.request.urlopen(demo_url + page) as served:
         html = served.read().decode()
     assert '<p id="loading" class="loading">' in html
-    browser.get(demo_url + page)
-    wait_for(browser, "document.body.dataset.ready")
+    open_booted(browser, demo_url + page)
     assert not browser.find_element(By.ID, "loading").is_displayed()  # gone once Python runs
     assert text(browser, "username") == name  # shown as text: the <b> is not markup
     assert browser.find_elements(By.CSS_SELECTOR, "#username b") == []
@@ -71,8 +70,7 @@ def test_sign_up_sign_in_refresh_sign_out(browser: WebDriver, demo_url: str, pag
         browser.save_screenshot(str(ARTIFACTS / "demo-signed-in.png"))
 
     if page == "/":  # the same page, hydrated as a JSON script tag instead of the global
-        browser.get(demo_url + page + "?hydration=script")
-        wait_for(browser, "document.body.dataset.ready")
+        open_booted(browser, demo_url + page + "?hydration=script")
         assert browser.execute_script("return typeof window._lucia_page_data") == "undefined"
         assert text(browser, "username") == name
 

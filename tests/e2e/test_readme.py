@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from .conftest import ROOT, wait_for
+from .conftest import ROOT, open_booted
 from .test_demo import requested_hosts, submit
 
 README = (ROOT / "README.md").read_text()
@@ -76,12 +76,12 @@ def own_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_the_readme_page_shows_who_is_signed_in(browser: WebDriver, own_page: str) -> None:
-    browser.get(own_page + "/mine/")
-    wait_for(browser, "document.getElementById('who').textContent === 'Not signed in.'")
+    open_booted(browser, own_page + "/mine/",
+                "document.getElementById('who').textContent === 'Not signed in.'")
     browser.get(own_page + "/login")
     submit(browser, "login", "demo", "demo-password")
-    browser.get(own_page + "/mine/")
-    wait_for(browser, "document.getElementById('who').textContent === 'Signed in as demo'")
+    open_booted(browser, own_page + "/mine/",
+                "document.getElementById('who').textContent === 'Signed in as demo'")
     assert requested_hosts(browser) == {"127.0.0.1"}  # nothing from a CDN
 
 

@@ -20,7 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from refserver.server import App
 
-from .conftest import serve, wait_for
+from .conftest import open_booted, serve, wait_for
 from .test_demo import submit
 
 LIFETIME_S = 8
@@ -60,13 +60,10 @@ def test_tabs_share_one_session(browser: WebDriver, short_sessions: tuple[App, s
     app, url = short_sessions
     browser.get(url + "/login")
     submit(browser, "login", "demo", "demo-password")
-    browser.get(f"{url}/?margin={MARGIN_S}&min_interval=1")
+    open_booted(browser, f"{url}/?margin={MARGIN_S}&min_interval=1")
     for _ in range(TABS - 1):
         browser.switch_to.new_window("tab")
-        browser.get(f"{url}/?margin={MARGIN_S}&min_interval=1")
-    for handle in browser.window_handles:
-        browser.switch_to.window(handle)
-        wait_for(browser, "document.body.dataset.ready")
+        open_booted(browser, f"{url}/?margin={MARGIN_S}&min_interval=1")
 
     # A tab takes the refresh lock and dies holding it: the others must not stall.
     browser.switch_to.window(browser.window_handles[0])
