@@ -379,12 +379,17 @@ class LuciaClient:
         except LuciaError as err:
             if err.code != AUTH_INVALID_REFRESH_TOKEN:
                 raise
-            raise LuciaError(
-                AUTH_INVALID_REFRESH_TOKEN,
-                f"{first.detail}, and again {self.verify_delay:g} s later with no other tab "
-                "refreshing: the session is gone",
-                status=err.status,
-            ) from None
+            second = err
+        # Without Web Locks, another tab may have retried at the same moment and won.
+        adopted = await self._sync.wait_for_refresh(started, self.verify_delay)
+        if adopted is not None:
+            return adopted, True
+        raise LuciaError(
+            AUTH_INVALID_REFRESH_TOKEN,
+            f"{first.detail}, and again {self.verify_delay:g} s later, with no other tab "
+            "refreshing: the session is gone",
+            status=second.status,
+        )
 
     async def _send_refresh(self, started: int) -> int:
         response = await self._transport.post(

@@ -129,7 +129,6 @@ class BrowserTabs:
     def __init__(self) -> None:
         self._channel: Any = None
         self._proxies: list[Any] = []
-        self._held: set[asyncio.Future[Any]] = set()
 
     @staticmethod
     def _has(name: str) -> bool:
@@ -175,7 +174,6 @@ class BrowserTabs:
         granted: asyncio.Future[Any] = loop.create_future()
 
         def hold(_lock: Any) -> Any:
-            loop.call_soon(callback.destroy)  # called once; not destroyed while it runs
             releases: list[Any] = []
             held = js.Promise.new(create_once_callable(lambda resolve, _reject: releases.append(resolve)))
             if granted.done():  # the wait was given up meanwhile: let go at once
@@ -184,21 +182,23 @@ class BrowserTabs:
                 granted.set_result(releases[0])
             return held
 
-        callback = create_proxy(hold)
+        def refused(error: Any) -> None:
+            if not granted.done():
+                granted.set_exception(LockTimeout(f"{LOCK}: not granted within {timeout:g} s ({error})"))
+
+        # Two proxies, destroyed once the request has settled either way.
+        callbacks = [create_proxy(hold), create_proxy(refused)]
         options = js.Object.new()
         options.signal = js.AbortSignal.timeout(max(1, round(timeout * 1000)))
-        request = asyncio.ensure_future(js.navigator.locks.request(LOCK, options, callback))
+        request = js.navigator.locks.request(LOCK, options, callbacks[0])
+        request.then(None, callbacks[1])  # refused: before the reaction below, which destroys it
+        settled = create_once_callable(lambda *_: [proxy.destroy() for proxy in callbacks])
+        request.then(settled, settled)
         try:
-            await asyncio.wait([granted, request], return_when=asyncio.FIRST_COMPLETED)
+            resolve = await granted  # no task, no asyncio.wait: each loop turn is a browser task
         finally:
             granted.cancel()  # no-op once granted; otherwise a late grant is let go at once
-        if not granted.cancelled():
-            resolve = granted.result()
-            self._held.add(request)  # the request settles when the lock is let go
-            request.add_done_callback(self._held.discard)
-            return lambda: resolve() and None
-        callback.destroy()  # never called: the request ended without the lock
-        raise LockTimeout(f"{LOCK}: not granted within {timeout:g} s ({request.exception()!r})")
+        return lambda: resolve() and None
 
     def read_record(self) -> str | None:
         """The record in ``localStorage``; a storage that throws raises (``TabSync`` copes)."""

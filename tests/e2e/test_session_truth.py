@@ -232,10 +232,17 @@ def test_tabs_refreshing_at_the_same_instant_keep_one_session(
         lab.start(handle, f"await at({when}); [js.Date.now(), await outcome(refresh_session())]")
     started, results = zip(*(lab.result(handle) for handle in lab.tabs), strict=True)
     assert max(started) - min(started) < 900, started  # they did set off together
-    assert len(set(results)) == 1 and isinstance(results[0], int), results  # one expiry
+    assert all(isinstance(result, int) for result in results), results  # nobody lost it
     sent = lab.refreshes()
-    secure = lab.base.startswith("http://127.0.0.1")
-    assert sent == 1 if secure else 1 <= sent <= TABS, sent  # no locks: the losers' requests
+    if lab.base.startswith("http://127.0.0.1"):  # Web Locks: one request, one expiry for all
+        assert sent == 1 and len(set(results)) == 1, (sent, results)
+    else:
+        # No locks: the losers are refused, then adopt the winner's result, or (when it is
+        # slow to reach them) refresh once more; either way every tab ends on the newest.
+        assert sent <= 2 * TABS, sent
+        time.sleep(1)
+        known = {lab.run(handle, "lucia_pyodide.default_client().expires") for handle in lab.tabs}
+        assert known == {max(results)}, (known, results)
     for handle in lab.tabs:
         assert not any(t.startswith("SESSION_LOST") for t in types(lab, handle))
         assert lab.run(handle, "get_user() is not None")

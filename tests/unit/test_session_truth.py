@@ -212,3 +212,29 @@ def test_events_are_authevents() -> None:
     client.on_change(heard.append)
     expires = run(client.refresh_session())
     assert heard == [AuthEvent("SESSION_REFRESHED", expires)]  # type: ignore[arg-type]
+
+
+def test_without_locks_two_retries_at_once_do_not_lose_the_session() -> None:
+    """A page load rotates the token under two tabs' refreshes: both are refused, both retry
+    at the same moment, one retry wins and the other is refused again. That second refusal
+    must adopt the winner's result, not declare the session lost."""
+    model = LuciaModel()
+    model.sign_in()
+    origin = Origin(locks=False)
+    tabs = [tab(model, origin) for _ in range(2)]
+    heard = [events_of(t) for t in tabs]
+    model.delay = 0.02
+
+    async def scenario() -> list[object]:
+        refreshing = [asyncio.ensure_future(outcome(t.refresh_session())) for t in tabs]
+        await asyncio.sleep(0.005)  # both on their way with the old token
+        del model.jar["access_token"]
+        assert model.page_load() == "u1"  # rotated by a page load: no tab hears of it
+        return list(await asyncio.gather(*refreshing))
+
+    results = run(scenario())
+    assert isinstance(results, list) and all(isinstance(r, int) for r in results), (results, model.log)
+    assert len(set(results)) == 1  # the one that lost the retry adopted the other's result
+    assert [e for e in model.log if e.startswith("refresh")].count("refresh-session 500") == 3
+    assert not any("SESSION_LOST" in e for h in heard for e in h)
+    assert model.signed_in_user() == "u1"
