@@ -8,12 +8,14 @@ The Python's last expression is the result; give back plain data (JSON-able).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import textwrap
 import time
 import urllib.request
 from typing import Any
 
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from .conftest import fail_with_page, open_booted
@@ -47,6 +49,32 @@ class Lab:
             self.tabs.append(self.driver.current_window_handle)
         for handle in self.tabs[:count]:
             self.reload(handle)
+
+    def replace_crashed(self, prelude: str) -> list[int]:
+        """Open a fresh tab for each one whose renderer crashed; which were replaced.
+
+        Headless Chromium on a loaded 2-core machine has crashed a renderer now and then
+        ("tab crashed"), in this suite and in the demo's; a crash is the browser's, and a
+        test's own steps never continue in a tab that crashed.
+        """
+        replaced = []
+        for index, handle in enumerate(self.tabs):
+            try:
+                self.driver.switch_to.window(handle)
+                self.driver.execute_script("return 1")
+                continue
+            except WebDriverException as err:
+                if "crashed" not in str(err):
+                    raise
+            with contextlib.suppress(WebDriverException):  # it may be gone already
+                self.driver.close()
+            self.driver.switch_to.window(self.driver.window_handles[0])
+            self.driver.switch_to.new_window("tab")
+            self.tabs[index] = self.driver.current_window_handle
+            self.reload(self.tabs[index])
+            self.run(self.tabs[index], prelude)
+            replaced.append(index)
+        return replaced
 
     def reload(self, handle: str) -> None:
         """Load the lab page in a tab (a page load: the server may rotate the tokens)."""

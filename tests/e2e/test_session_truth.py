@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,6 +89,10 @@ def lab(request: pytest.FixtureRequest, server: tuple[Any, str], driver: WebDriv
 @pytest.fixture
 def user(lab: Lab) -> dict[str, Any]:
     """A clean slate in every tab, then a signed-in user that every tab's page shows."""
+    crashed = lab.replace_crashed(PRELUDE)
+    if crashed:
+        warnings.warn(f"lab tabs {crashed} had crashed (the browser's renderer); replaced them",
+                      stacklevel=1)
     lab.call("/__test__/reset", {})
     lab.js(lab.tabs[0], "localStorage.clear()")
     lab.driver.delete_all_cookies()
