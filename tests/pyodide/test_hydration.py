@@ -62,7 +62,38 @@ def _no_source(selenium_lucia: Any) -> list[Any]:
 
 def test_no_hydration_at_all_is_none_with_reason(selenium_lucia: Any) -> None:
     user, reason = _no_source(selenium_lucia)
-    assert user is None and "_lucia_page_data" in reason and "lucia-user" in reason
+    assert user is None
+    if selenium_lucia.browser == "chrome":  # a page without the server's rendering
+        assert "_lucia_page_data" in reason and "lucia-user" in reason
+    else:  # Node: no page at all, and it says so rather than blaming the server
+        assert "no page here" in reason
+
+
+@run_in_pyodide
+def _with_a_worker_scope(selenium_lucia: Any) -> list[Any]:
+    import js
+
+    from lucia_pyodide import LuciaClient
+
+    js.globalThis.WorkerGlobalScope = js.Object.new()  # what a web worker's globals have
+    try:
+        client = LuciaClient()
+        return [client.get_user(), client.user_reason]
+    finally:
+        js.Reflect.deleteProperty(js.globalThis, "WorkerGlobalScope")
+
+
+def test_in_a_worker_get_user_says_it_cannot_see_the_page(selenium_lucia: Any) -> None:
+    """Node has no document, so with a WorkerGlobalScope it looks as a PyScript worker does.
+
+    In Chromium the page's document cannot be taken away, so there it stays a page.
+    """
+    user, reason = _with_a_worker_scope(selenium_lucia)
+    assert user is None
+    if selenium_lucia.browser == "chrome":
+        assert "no user data in the page" in reason
+    else:
+        assert "web worker" in reason and "main thread" in reason
 
 
 @run_in_pyodide
