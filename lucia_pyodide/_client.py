@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
-from ._compat import BrowserTabs, FetchTransport, PyodidePage
+from ._compat import DefaultPage, DefaultTabs, DefaultTransport
 from ._compat._protocols import Page, Tabs, Transport
 from ._errors import (
     AUTH_INVALID_ACCESS_TOKEN,
@@ -115,8 +115,8 @@ class LuciaClient:
         self.headers: Mapping[str, str] = dict(headers or {})
         #: How long a refused refresh waits for another party's refresh before trying once more.
         self.verify_delay = float(verify_delay)
-        self._transport: Transport = transport if transport is not None else FetchTransport()
-        self._page: Page = page if page is not None else PyodidePage()
+        self._transport: Transport = transport if transport is not None else DefaultTransport()
+        self._page: Page = page if page is not None else DefaultPage()
         self._user: User | None = None
         self._user_read = False
         #: Why ``get_user()`` returned ``None``: no page data, signed out, or signed out here.
@@ -125,7 +125,7 @@ class LuciaClient:
         self.expires: int | None = None
         self._events = EventHub()
         # Other tabs may claim expiries up to twice the session lifetime ahead, no further.
-        self._sync = TabSync(tabs if tabs is not None else BrowserTabs(),
+        self._sync = TabSync(tabs if tabs is not None else DefaultTabs(),
                              max_lifetime_ms=2 * session_lifetime_ms)
         # One session operation (a refresh or a sign-out) at a time in this page; the
         # Web Lock in TabSync does the same across tabs.

@@ -9,26 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
+from ._compat._protocols import HttpResponse
 from ._errors import ERROR_CODES, UNKNOWN_ERROR, LuciaError
 
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 #: Expiries past this (year 9999) are refused as nonsense rather than returned.
 MAX_EXPIRES_MS = 253_402_300_799_999
-
-
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    """What a transport hands back: the status and the body as text.
-
-    ``redirected_to`` is set when the server answered with a redirect, which the
-    client never follows (an auth endpoint has no business moving).
-    """
-
-    status: int
-    body: str
-    redirected_to: str | None = None
 
 
 def excerpt(text: str, limit: int = 80) -> str:

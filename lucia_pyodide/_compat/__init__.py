@@ -10,8 +10,12 @@ from __future__ import annotations
 import sys
 
 if sys.platform == "emscripten":
-    from ._in_pyodide import BrowserTabs, FetchTransport, PyodidePage
+    from ._in_pyodide import BrowserTabs as DefaultTabs
+    from ._in_pyodide import FetchTransport as DefaultTransport
+    from ._in_pyodide import PyodidePage as DefaultPage
 else:
-    from ._not_in_pyodide import BrowserTabs, FetchTransport, PyodidePage
+    from ._not_in_pyodide import NoFetch as DefaultTransport
+    from ._not_in_pyodide import NoPage as DefaultPage
+    from ._not_in_pyodide import NoTabs as DefaultTabs
 
-__all__ = ["BrowserTabs", "FetchTransport", "PyodidePage"]
+__all__ = ["DefaultPage", "DefaultTabs", "DefaultTransport"]

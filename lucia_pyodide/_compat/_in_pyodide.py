@@ -10,8 +10,7 @@ import js
 from pyodide.ffi import JsException, create_once_callable, create_proxy, jsnull
 
 from .._errors import AUTH_INVALID_USER_DATA, REQUEST_TIMEOUT, UNKNOWN_ERROR, LuciaError
-from .._responses import HttpResponse
-from ._protocols import LockTimeout
+from ._protocols import HttpResponse, LockTimeout
 
 
 class FetchTransport:

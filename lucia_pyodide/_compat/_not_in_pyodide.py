@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .._errors import UNKNOWN_ERROR, LuciaError
-from .._responses import HttpResponse
+from ._protocols import HttpResponse
 
 
-class FetchTransport:
+class NoFetch:
     """Refuses: outside Pyodide there is no browser ``fetch`` to call."""
 
     async def post(self, url: str, *, timeout: float, headers: Mapping[str, str]) -> HttpResponse:
         raise LuciaError(UNKNOWN_ERROR, f"POST {url}: fetch needs Pyodide (this is CPython)")
 
 
-class PyodidePage:
+class NoPage:
     """A page with nothing on it."""
 
     def page_data_json(self) -> str | None:
@@ -37,7 +37,7 @@ class PyodidePage:
         raise RuntimeError("navigation needs a browser page")
 
 
-class BrowserTabs:
+class NoTabs:
     """No other tabs: every method reports that it cannot."""
 
     def listen(self, on_message: Callable[[object], None], on_visible: Callable[[], None]) -> bool:

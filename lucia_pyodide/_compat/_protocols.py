@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
-from .._responses import HttpResponse
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """What a ``Transport`` hands back: the status and the body as text.
+
+    ``redirected_to`` is set when the server answered with a redirect, which the
+    client never follows (an auth endpoint has no business moving).
+    """
+
+    status: int
+    body: str
+    redirected_to: str | None = None
 
 
 class LockTimeout(Exception):

@@ -41,6 +41,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until_serving(server: subprocess.Popen[str], url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            if server.poll() is not None:
+                pytest.fail(f"the README's server command died: {server.stdout.read()}")  # type: ignore[union-attr]
+            time.sleep(0.1)
+    pytest.fail(f"the README's server command never served {url}")
+
+
 @pytest.fixture(scope="module")
 def own_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     walkthrough = section("Your own page")
@@ -61,14 +73,7 @@ def own_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/login", timeout=2).close()
-                break
-            except OSError:
-                if server.poll() is not None:
-                    pytest.fail(f"the README's server command died: {server.stdout.read()}")  # type: ignore[union-attr]
-                time.sleep(0.1)
+        wait_until_serving(server, url + "/login")
         yield url
     finally:
         server.terminate()
@@ -89,3 +94,19 @@ def test_the_readme_python_snippets_compile() -> None:
     for title in ("Use", "Your own page", "Your own server"):
         for number, code in enumerate(blocks(section(title), "python")):
             compile(code, f"README {title} #{number}", "exec", flags=0x2000)  # top-level await
+
+
+def test_the_reference_server_command_runs_as_pasted() -> None:
+    [command] = [line for block in blocks(section("The reference server"), "sh")
+                 for line in block.splitlines() if line.startswith("python3 -m refserver")]
+    port = free_port()
+    argv = shlex.split(command.replace("--port 8000", f"--port {port}"))
+    server = subprocess.Popen([sys.executable, *argv[1:]], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until_serving(server, f"http://127.0.0.1:{port}/login")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+            assert b'id="lucia-user">null</script>' in page.read()  # --hydration script
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tools.browser import INSECURE_HOST, chromium
 
@@ -353,3 +354,17 @@ def test_strict_csp_is_in_force_and_the_client_needs_no_eval(lab: Lab, user: dic
     # Every call that takes the lock and touches the other tabs, under that policy.
     assert isinstance(lab.run(tab, "await outcome(refresh_session())"), int)
     assert lab.run(tab, "await outcome(sign_out())") is None
+
+
+def test_require_user_sends_the_signed_out_to_sign_in_and_back(lab: Lab, user: dict[str, Any]) -> None:
+    tab = lab.tabs[0]
+    assert lab.run(tab, "lucia_pyodide.require_user('/login').user_id") == user["userId"]
+    assert lab.js(tab, "return location.pathname") == "/__test__/lab"
+    lab.run(tab, "await sign_out(); None")
+    lab.start(tab, "lucia_pyodide.require_user('/login')")
+    lab.driver.switch_to.window(tab)
+    WebDriverWait(lab.driver, 30).until(lambda d: "/login" in d.current_url)
+    assert lab.driver.current_url.endswith("/login?next=%2F__test__%2Flab")
+    assert 'value="/__test__/lab"' in lab.driver.page_source  # the form will come back here
+    lab.reload(tab)  # the lab again, for the tests after this one
+    lab.run(tab, PRELUDE)

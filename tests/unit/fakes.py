@@ -15,8 +15,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 
-from lucia_pyodide._compat._protocols import LockTimeout
-from lucia_pyodide._responses import HttpResponse
+from lucia_pyodide._compat._protocols import HttpResponse, LockTimeout
 
 PAGE_DATA = '[{"type":"data","data":{"_lucia":{"userId":"u1","username":"al"}},"uses":{}},null]'
 REFUSED = HttpResponse(500, '{"message":"AUTH_INVALID_REFRESH_TOKEN"}')

@@ -12,7 +12,7 @@ import pytest
 
 import lucia_pyodide
 from lucia_pyodide import LuciaClient, LuciaError, UnsafeRedirectError
-from lucia_pyodide._responses import HttpResponse
+from lucia_pyodide._compat._protocols import HttpResponse
 
 from .fakes import NO_ACCESS_TOKEN, PAGE_DATA, REFUSED, FakePage, ScriptedTransport
 

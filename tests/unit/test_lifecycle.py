@@ -15,9 +15,9 @@ import time
 import pytest
 
 from lucia_pyodide import AuthEvent, LuciaClient
+from lucia_pyodide._compat._protocols import HttpResponse
 from lucia_pyodide._events import EventHub
 from lucia_pyodide._keepalive import KeepAlive, backoff_seconds, seconds_until_due
-from lucia_pyodide._responses import HttpResponse
 from lucia_pyodide._tabs import SessionRecord, decode_event, decode_record, encode_event, encode_record
 
 from .fakes import (

@@ -13,8 +13,9 @@ from flit_core import buildapi
 from mypy import api as mypy_api
 
 import lucia_pyodide
+from lucia_pyodide._compat._protocols import HttpResponse
 from lucia_pyodide._errors import ERROR_CODES
-from lucia_pyodide._responses import HttpResponse, error_from_response
+from lucia_pyodide._responses import error_from_response
 
 ROOT = Path(__file__).resolve().parents[2]
 

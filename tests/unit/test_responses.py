@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lucia_pyodide import LuciaError
-from lucia_pyodide._responses import HttpResponse, logout_result, refresh_result
+from lucia_pyodide._compat._protocols import HttpResponse
+from lucia_pyodide._responses import logout_result, refresh_result
 
 NOW = 1_700_000_000_000
 
