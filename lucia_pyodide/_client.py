@@ -365,30 +365,24 @@ class LuciaClient:
             return adopted, True
         if self._sync.ended_since(started):
             raise LuciaError(AUTH_NOT_AUTHENTICATED, "refresh: another tab signed out meanwhile")
-        try:
-            return await self._send_refresh(started), False
-        except LuciaError as err:
-            if err.code != AUTH_INVALID_REFRESH_TOKEN:
-                raise
-            first = err
-        adopted = await self._sync.wait_for_refresh(started, self.verify_delay)
-        if adopted is not None:
-            return adopted, True
-        try:
-            return await self._send_refresh(started), False
-        except LuciaError as err:
-            if err.code != AUTH_INVALID_REFRESH_TOKEN:
-                raise
-            second = err
-        # Without Web Locks, another tab may have retried at the same moment and won.
-        adopted = await self._sync.wait_for_refresh(started, self.verify_delay)
-        if adopted is not None:
-            return adopted, True
+        refusals: list[LuciaError] = []
+        while len(refusals) < 2:
+            try:
+                return await self._send_refresh(started), False
+            except LuciaError as err:
+                if err.code != AUTH_INVALID_REFRESH_TOKEN:
+                    raise
+                refusals.append(err)
+            # Someone else may have rotated the token a moment ago (or, without Web Locks,
+            # retried at the same moment and won): adopt their result if it comes.
+            adopted = await self._sync.wait_for_refresh(started, self.verify_delay)
+            if adopted is not None:
+                return adopted, True
         raise LuciaError(
             AUTH_INVALID_REFRESH_TOKEN,
-            f"{first.detail}, and again {self.verify_delay:g} s later, with no other tab "
+            f"{refusals[0].detail}, and again {self.verify_delay:g} s later, with no other tab "
             "refreshing: the session is gone",
-            status=second.status,
+            status=refusals[-1].status,
         )
 
     async def _send_refresh(self, started: int) -> int:
