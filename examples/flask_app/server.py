@@ -10,7 +10,7 @@ with ``lucia_pyodide.server.user_script_tag``.
 Run it from the repository root, after ``make demo-assets wheel``::
 
     pip install flask
-    python3 examples/flask_app/server.py   # http://127.0.0.1:5000/, demo / demo-password
+    PYTHONPATH=. python3 examples/flask_app/server.py   # http://127.0.0.1:5000/
 
 Users, sessions and tokens live in memory: a real app keeps them in its database.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import string
 import threading
@@ -202,4 +203,4 @@ def create_app(store: Sessions | None = None) -> Flask:
 
 
 if __name__ == "__main__":
-    create_app().run(host="127.0.0.1", port=5000, threaded=True)
+    create_app().run(host="127.0.0.1", port=int(os.environ.get("PORT", "5000")), threaded=True)

@@ -7,8 +7,14 @@ PROTOCOL.md, implemented by a real Python web framework, and lucia_pyodide again
 
 from __future__ import annotations
 
+import os
+import shlex
+import socket
+import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -57,3 +63,33 @@ def test_flask_app_and_client(browser: WebDriver, flask_url: str) -> None:
     open_booted(browser, flask_url + "/")
     assert who(browser) == "Not signed in."
     assert requested_hosts(browser) == {"127.0.0.1"}
+
+
+def test_the_readme_command_starts_the_example() -> None:
+    """The README's command, as pasted (its python3 being this venv's, where Flask is)."""
+    readme = (ROOT / "README.md").read_text()
+    command = "PYTHONPATH=. python3 examples/flask_app/server.py"
+    assert f"`{command}`" in readme
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assignment, python, *script = shlex.split(command)
+    name, value = assignment.split("=", 1)
+    assert python == "python3"
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    server = subprocess.Popen([sys.executable, *script], cwd=ROOT,
+                              env={**clean, name: value, "PORT": str(port)},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
+                    assert b'id="lucia-user">null</script>' in page.read()
+                    return
+            except OSError:
+                assert server.poll() is None, server.stdout.read()  # type: ignore[union-attr]
+                time.sleep(0.1)
+        pytest.fail("the example never answered")
+    finally:
+        server.terminate()
+        server.wait(10)
