@@ -86,6 +86,16 @@ def hydration_html(user: dict[str, str] | None, mode: str) -> str:
     return user_script_tag(user) if mode == "script" else page_data_script(user)
 
 
+def with_user(page: str, user: dict[str, str] | None, mode: str) -> str:
+    """``page`` with the user rendered in: at ``<!--lucia:hydration-->`` if it has one, else
+    just before ``</head>``, else at the very start."""
+    rendered = hydration_html(user, mode)
+    if HYDRATION_MARK in page:
+        return page.replace(HYDRATION_MARK, rendered, 1)
+    at = page.lower().find("</head>")
+    return page[:at] + rendered + page[at:] if at >= 0 else rendered + page
+
+
 class Handler(SimpleHTTPRequestHandler):
     """One request. ``app`` is set on a subclass made per server."""
 
@@ -229,21 +239,14 @@ class Handler(SimpleHTTPRequestHandler):
         return str(found if found is not None else STATIC_DIR / "__missing__")
 
     def render_mounted_page(self, page: Path) -> None:
-        """A page of your own, with the user rendered in as on the demo's pages.
+        """A page of your own, with the user rendered in as on the demo's pages (``with_user``).
 
-        At ``<!--lucia:hydration-->`` if the page has it, else just before ``</head>``
-        (else at the very start); the SvelteKit way or the JSON tag, as configured
-        (``?hydration=`` overrides). A page load refreshes from the refresh token as any does.
+        The SvelteKit way or the JSON tag, as configured (``?hydration=`` overrides). A
+        page load refreshes from the refresh token as any does.
         """
         user, _expires, cookies = self.current_user()
         mode = self.query().get("hydration", [self.app.config.hydration])[0]
-        text = page.read_text(encoding="utf-8", errors="replace")
-        rendered = hydration_html(user, mode)
-        if HYDRATION_MARK in text:
-            text = text.replace(HYDRATION_MARK, rendered, 1)
-        else:
-            at = text.lower().find("</head>")
-            text = text[:at] + rendered + text[at:] if at >= 0 else rendered + text
+        text = with_user(page.read_text(encoding="utf-8", errors="replace"), user, mode)
         self.respond(200, text.encode(), "text/html; charset=utf-8", cookies)
 
     def list_directory(self, path: str | os.PathLike[str]) -> None:
@@ -327,8 +330,7 @@ class Handler(SimpleHTTPRequestHandler):
                              "packages": [self.wheel_url()]})
         script = f"<{tag} src=\"/static/demo_app.py\" config='{config}'></{tag.split()[0]}>"
         text = (
-            (STATIC_DIR / "app.html").read_text()
-            .replace(HYDRATION_MARK, hydration_html(user, mode))
+            with_user((STATIC_DIR / "app.html").read_text(), user, mode)
             .replace("{{session_expires}}", str(expires or ""))
             .replace("{{page_kind}}", html.escape(kind))
             .replace("{{app_script}}", script)

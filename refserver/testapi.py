@@ -127,12 +127,11 @@ def lab(handler: Handler) -> None:
     The user is hydrated the JSON-tag way (an inline script would be refused by the
     policy), and a page load refreshes a session from its refresh token, as any page does.
     """
-    from .server import hydration_html  # noqa: PLC0415 - a cycle otherwise
+    from .server import with_user  # noqa: PLC0415 - a cycle otherwise
 
     user, _expires, cookies = handler.current_user()
-    text = (LAB_DIR / "lab.html").read_text()
-    text = (text.replace("<!--lucia:hydration-->", hydration_html(user, "script"))
-            .replace("{{wheel}}", handler.wheel_url()))
+    text = with_user((LAB_DIR / "lab.html").read_text(), user, "script")
+    text = text.replace("{{wheel}}", handler.wheel_url())
     headers = [("Content-Security-Policy", LAB_CSP), *cookies]
     handler.respond(200, text.encode(), "text/html; charset=utf-8", headers)
 
