@@ -339,11 +339,8 @@ class LuciaClient:
         async with self._turn:
             try:
                 try:
-                    release = await self._sync.hold(self.timeout + 5)
-                    try:
+                    async with self._sync.holding(self.timeout + 5):
                         expires, adopted = await self._verified_refresh(started)
-                    finally:
-                        release()
                 finally:
                     self._refresh = None  # the listeners told below may start the next one
             except LuciaError as err:
@@ -401,11 +398,15 @@ class LuciaClient:
         self._sync.record_refresh(expires, self._user_id())
         return expires
 
+    async def _logout(self) -> None:
+        """One logout request: returns on success, else raises the ``LuciaError`` it means."""
+        logout_result(await self._transport.post(
+            self.logout_url, timeout=self.timeout, headers=self.headers))
+
     async def _end_revived_session(self) -> None:
         """Log out what a refresh that crossed another tab's sign-out may have revived."""
         try:
-            logout_result(await self._transport.post(
-                self.logout_url, timeout=self.timeout, headers=self.headers))
+            await self._logout()
         except LuciaError as err:  # nothing revived (no access token), or the network
             logger.info("lucia_pyodide: ending a revived session: %s", err)
 
@@ -430,25 +431,20 @@ class LuciaClient:
             )
         self.sync_tabs()
         async with self._turn:  # after this page's refresh in flight, if any
-            release = await self._sync.hold(self.timeout + 5)
             try:
-                await self._end_server_session()
+                async with self._sync.holding(self.timeout + 5):
+                    await self._end_server_session()
             except LuciaError as err:
                 if err.code == AUTH_NOT_AUTHENTICATED:
                     self._end_session_here(SESSION_LOST, f"sign_out: {err.detail}")
                 raise
-            finally:
-                release()
             self._end_session_here(SIGNED_OUT, "signed out by sign_out()")
         if target is not None:
             self._page.navigate(target)
 
     async def _end_server_session(self) -> None:
-        response = await self._transport.post(
-            self.logout_url, timeout=self.timeout, headers=self.headers
-        )
         try:
-            return logout_result(response)
+            return await self._logout()
         except LuciaError as err:
             if err.code != AUTH_INVALID_ACCESS_TOKEN:
                 raise
@@ -466,8 +462,7 @@ class LuciaClient:
                 status=refused.status,
             ) from None
         self.expires = expires  # quietly: the sign-out below is the news
-        logout_result(await self._transport.post(
-            self.logout_url, timeout=self.timeout, headers=self.headers))
+        await self._logout()
 
 
 def _retrieved(task: asyncio.Future[int]) -> None:

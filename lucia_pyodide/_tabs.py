@@ -18,11 +18,12 @@ Storage or a channel that throws counts as absent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -43,10 +44,6 @@ POLL_SECONDS: Final = 0.05
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _nothing() -> None:
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,23 +178,27 @@ class TabSync:
         except Exception as err:
             self._failure("writing the shared session record", err)
 
-    async def hold(self, timeout: float) -> Callable[[], None]:
-        """Wait for the origin-wide session lock; returns the function that releases it.
+    @contextlib.asynccontextmanager
+    async def holding(self, timeout: float) -> AsyncIterator[None]:
+        """Hold the origin-wide session lock for the ``async with`` block.
 
         Without Web Locks, or when another tab holds the lock past ``timeout`` (stuck),
-        this goes ahead without it: refusals are verified before they are believed, so
+        the block runs without it: refusals are verified before they are believed, so
         that costs at most an extra request, never the session.
         """
+        release: Callable[[], None] | None = None
         try:
             release = await self._tabs.lock(timeout)
         except LockTimeout:
             logger.warning("lucia_pyodide: the session lock was held elsewhere for %g s; "
                            "going ahead without it", timeout)
-            return _nothing
         except Exception as err:
             self._failure("taking the session lock", err)
-            return _nothing
-        return release if release is not None else _nothing
+        try:
+            yield
+        finally:
+            if release is not None:
+                release()
 
     # -- what the client asks ------------------------------------------------------
     def adoptable(self, since_ms: int) -> int | None:

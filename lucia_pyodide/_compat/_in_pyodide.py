@@ -194,10 +194,12 @@ class BrowserTabs:
         settled = create_once_callable(lambda *_: [proxy.destroy() for proxy in callbacks])
         request.then(settled, settled)
         try:
-            resolve = await granted  # no task, no asyncio.wait: each loop turn is a browser task
+            # The promise's resolve(): calling it lets the lock go. Awaiting the future (no
+            # task, no asyncio.wait) costs one loop turn, and each is a browser task.
+            resolve: Callable[[], None] = await granted
         finally:
             granted.cancel()  # no-op once granted; otherwise a late grant is let go at once
-        return lambda: resolve() and None
+        return resolve
 
     def read_record(self) -> str | None:
         """The record in ``localStorage``; a storage that throws raises (``TabSync`` copes)."""
