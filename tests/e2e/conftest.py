@@ -8,6 +8,10 @@ PyScript/Pyodide assets and the wheel, and drives Debian's headless Chromium
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,3 +112,22 @@ def open_booted(driver: WebDriver, url: str, ready: str = "document.body.dataset
                   "loading it once more", stacklevel=2)
     driver.get(url)
     wait_for(driver, ready)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_serving(server: subprocess.Popen[str], url: str) -> None:
+    """Wait until a server started as a command answers ``url``; fail with its output if it died."""
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            if server.poll() is not None:
+                pytest.fail(f"the server command died: {server.stdout.read()}")  # type: ignore[union-attr]
+            time.sleep(0.1)
+    pytest.fail(f"the server command never served {url}")

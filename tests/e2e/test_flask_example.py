@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -23,7 +21,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
-from .conftest import ROOT, open_booted, wait_for
+from .conftest import ROOT, free_port, open_booted, wait_for, wait_until_serving
 from .test_demo import requested_hosts, submit
 
 sys.path.insert(0, str(ROOT / "examples" / "flask_app"))
@@ -70,9 +68,7 @@ def test_the_readme_command_starts_the_example() -> None:
     readme = (ROOT / "README.md").read_text()
     command = "PYTHONPATH=. python3 examples/flask_app/server.py"
     assert f"`{command}`" in readme
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     assignment, python, *script = shlex.split(command)
     name, value = assignment.split("=", 1)
     assert python == "python3"
@@ -81,15 +77,9 @@ def test_the_readme_command_starts_the_example() -> None:
                               env={**clean, name: value, "PORT": str(port)},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
-                    assert b'id="lucia-user">null</script>' in page.read()
-                    return
-            except OSError:
-                assert server.poll() is None, server.stdout.read()  # type: ignore[union-attr]
-                time.sleep(0.1)
-        pytest.fail("the example never answered")
+        wait_until_serving(server, f"http://127.0.0.1:{port}/login")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+            assert b'id="lucia-user">null</script>' in page.read()
     finally:
         server.terminate()
         server.wait(10)

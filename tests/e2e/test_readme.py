@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import re
 import shlex
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from .conftest import ROOT, open_booted
+from .conftest import ROOT, free_port, open_booted, wait_until_serving
 from .test_demo import requested_hosts, submit
 
 README = (ROOT / "README.md").read_text()
@@ -33,24 +31,6 @@ def section(title: str) -> str:
 
 def blocks(text: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", text, re.DOTALL)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_serving(server: subprocess.Popen[str], url: str) -> None:
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            if server.poll() is not None:
-                pytest.fail(f"the README's server command died: {server.stdout.read()}")  # type: ignore[union-attr]
-            time.sleep(0.1)
-    pytest.fail(f"the README's server command never served {url}")
 
 
 @pytest.fixture(scope="module")
