@@ -9,10 +9,6 @@
 Importing touches neither the page nor the network.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-
 from ._client import DEFAULT_SESSION_LIFETIME_MS, LuciaClient
 from ._errors import (
     AUTH_INVALID_ACCESS_TOKEN,
@@ -32,6 +28,10 @@ from ._errors import (
 from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, EventType, Listener
 from ._keepalive import KeepAlive
 from ._user import User
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __version__ = "0.1.0"
 __all__ = [
@@ -68,7 +68,7 @@ __all__ = [
     "sign_out",
 ]
 
-_default: LuciaClient | None = None
+_default: "LuciaClient | None" = None
 
 
 def default_client() -> LuciaClient:
@@ -79,7 +79,7 @@ def default_client() -> LuciaClient:
     return _default
 
 
-def reset_default_client(client: LuciaClient | None = None) -> None:
+def reset_default_client(client: "LuciaClient | None" = None) -> None:
     """Close the default client and replace it (``None``: a fresh one on next use)."""
     global _default
     if _default is not None and _default is not client:
@@ -87,12 +87,12 @@ def reset_default_client(client: LuciaClient | None = None) -> None:
     _default = client
 
 
-def get_user() -> User | None:
+def get_user() -> "User | None":
     """The signed-in user from the page, or ``None``. See ``LuciaClient.get_user``."""
     return default_client().get_user()
 
 
-def require_user(sign_in: str = "/login", *, next_param: str | None = "next") -> User | None:
+def require_user(sign_in: str = "/login", *, next_param: "str | None" = "next") -> "User | None":
     """The user, or off to ``sign_in`` (returns ``None``). See ``LuciaClient.require_user``."""
     return default_client().require_user(sign_in, next_param=next_param)
 
@@ -102,12 +102,12 @@ async def refresh_session() -> int:
     return await default_client().refresh_session()
 
 
-async def sign_out(redirect: str | None = None) -> None:
+async def sign_out(redirect: "str | None" = None) -> None:
     """Sign out, then go to ``redirect`` if given. See ``LuciaClient.sign_out``."""
     await default_client().sign_out(redirect)
 
 
-def on_change(listener: Listener) -> Callable[[], None]:
+def on_change(listener: "Listener") -> "Callable[[], None]":
     """Hear session changes; returns the unsubscribe function. See ``LuciaClient.on_change``."""
     return default_client().on_change(listener)
 

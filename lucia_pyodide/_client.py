@@ -1,15 +1,10 @@
 """``LuciaClient``: the configuration, the cached user, and the session operations in order."""
 
-from __future__ import annotations
-
 import asyncio
 import logging
-import sys
-from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import Any
 
 from ._compat import DefaultPage, DefaultTabs, DefaultTransport
-from ._compat._protocols import Page, Tabs, Transport
+from ._compat._lang import shielded, spawn, start_task
 from ._errors import (
     AUTH_INVALID_ACCESS_TOKEN,
     AUTH_INVALID_REFRESH_TOKEN,
@@ -22,14 +17,20 @@ from ._events import (
     SIGNED_OUT,
     AuthEvent,
     EventHub,
-    EventType,
-    Listener,
 )
 from ._keepalive import KeepAlive
-from ._redirect import check_redirect
+from ._redirect import check_redirect, join, quote
 from ._responses import logout_result, refresh_result
 from ._tabs import TabSync, now_ms
 from ._user import User, read_page_data, user_from_script_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine, Iterable, Mapping
+    from typing import Any
+
+    from ._compat._protocols import Page, Tabs, Transport
+    from ._events import EventType, Listener
 
 logger = logging.getLogger("lucia_pyodide")
 
@@ -37,25 +38,8 @@ logger = logging.getLogger("lucia_pyodide")
 DEFAULT_SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000
 
 
-def _join(base_url: str | None, path: str) -> str:
-    if not base_url:
-        return path
-    # Imported here: urllib.parse (with ipaddress) costs Pyodide ~130 ms to import,
-    # more than all of lucia_pyodide, and a page with same-origin URLs never needs it.
-    from urllib.parse import urljoin  # noqa: PLC0415
-
-    return urljoin(base_url, path)
-
-
-def _start_task(coroutine: Coroutine[Any, Any, int]) -> asyncio.Task[int]:
-    """A task that starts running now, not on the next loop turn where Python allows.
-
-    In Pyodide every loop turn is a trip through the browser's task queue, so an
-    eager start takes one such trip off every refresh.
-    """
-    if sys.version_info >= (3, 12):
-        return asyncio.Task(coroutine, loop=asyncio.get_running_loop(), eager_start=True)
-    return asyncio.ensure_future(coroutine)  # pragma: no cover - CPython 3.11 unit tests
+def _join(base_url: "str | None", path: str) -> str:
+    return join(base_url, path) if base_url else path
 
 
 #: Why there is no user data at all, by where the client runs (``Page.where()``).
@@ -86,18 +70,18 @@ class LuciaClient:
 
     def __init__(
         self,
-        base_url: str | None = None,
+        base_url: "str | None" = None,
         *,
         timeout: float = 10.0,
         session_lifetime_ms: int = DEFAULT_SESSION_LIFETIME_MS,
         refresh_path: str = "/api/auth/refresh-session",
         logout_path: str = "/api/auth/logout",
-        allowed_redirect_origins: Iterable[str] = (),
-        headers: Mapping[str, str] | None = None,
+        allowed_redirect_origins: "Iterable[str]" = (),
+        headers: "Mapping[str, str] | None" = None,
         verify_delay: float = 0.5,
-        transport: Transport | None = None,
-        page: Page | None = None,
-        tabs: Tabs | None = None,
+        transport: "Transport | None" = None,
+        page: "Page | None" = None,
+        tabs: "Tabs | None" = None,
     ) -> None:
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, not {timeout!r}")
@@ -136,7 +120,7 @@ class LuciaClient:
         self._keep_alive: KeepAlive | None = None
 
     # -- the user -----------------------------------------------------------------
-    def get_user(self) -> User | None:
+    def get_user(self) -> "User | None":
         """The user the server rendered into the page, or ``None`` when signed out.
 
         Read without a request, from ``globalThis._lucia_page_data`` (lucia-sveltekit)
@@ -152,7 +136,7 @@ class LuciaClient:
                 self.sync_tabs()
         return self._user
 
-    def _read_user(self) -> User | None:
+    def _read_user(self) -> "User | None":
         # Read once per client, so each reason below is said once, not on every call.
         page_data = self._page.page_data_json()
         if page_data is not None:
@@ -171,7 +155,7 @@ class LuciaClient:
         logger.warning("lucia_pyodide: get_user() is None: %s", self.user_reason)
         return None
 
-    def require_user(self, sign_in: str = "/login", *, next_param: str | None = "next") -> User | None:
+    def require_user(self, sign_in: str = "/login", *, next_param: "str | None" = "next") -> "User | None":
         """The signed-in user; if there is none, send the browser to ``sign_in`` and return ``None``.
 
         For pages only signed-in users may see::
@@ -192,16 +176,14 @@ class LuciaClient:
             return user
         here = self._page.path()
         if next_param and here:
-            from urllib.parse import quote  # noqa: PLC0415 - costly in Pyodide, rarely needed
-
             joiner = "&" if "?" in target.split("#")[0] else "?"
             base, hash_mark, fragment = target.partition("#")
-            target = f"{base}{joiner}{quote(next_param)}={quote(here, safe='')}{hash_mark}{fragment}"
+            target = f"{base}{joiner}{quote(next_param, safe='/')}={quote(here)}{hash_mark}{fragment}"
         logger.info("lucia_pyodide: require_user: %s; going to %s", self.user_reason, target)
         self._page.navigate(target)
         return None
 
-    def _user_id(self) -> str | None:
+    def _user_id(self) -> "str | None":
         """The page's user id for the shared record; ``None`` if unknown or unreadable."""
         try:
             user = self.get_user()
@@ -218,7 +200,7 @@ class LuciaClient:
         self.expires = None
 
     # -- events, tabs, keep-alive ---------------------------------------------------
-    def on_change(self, listener: Listener) -> Callable[[], None]:
+    def on_change(self, listener: "Listener") -> "Callable[[], None]":
         """Call ``listener(event)`` on each ``AuthEvent``; returns the function that unsubscribes.
 
         ``listener`` may be sync or async; one that raises is logged and the rest still
@@ -263,7 +245,7 @@ class LuciaClient:
         ).start()
         return self._keep_alive
 
-    def recall_expiry(self) -> int | None:
+    def recall_expiry(self) -> "int | None":
         """The expiry, from another tab's record if unknown here (no request is sent)."""
         if self.expires is None:
             self.expires = self._sync.known_expiry(self._user_id())
@@ -279,7 +261,7 @@ class LuciaClient:
         if self._keep_alive is not None:
             self._keep_alive.wake()
 
-    def _on_tab_event(self, event: AuthEvent) -> None:
+    def _on_tab_event(self, event: "AuthEvent") -> None:
         if event.type == SESSION_REFRESHED:
             if event.expires == self.expires:
                 return  # already known here (this tab adopted it from the record)
@@ -292,12 +274,17 @@ class LuciaClient:
                 self._in_background(self._end_revived_session())
         self._events.emit(event)
 
-    def _in_background(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._background.add(task)  # a reference, or the task may be collected mid-run
-        task.add_done_callback(self._background.discard)
+    def _in_background(self, coroutine: "Coroutine[Any, Any, None]") -> None:
+        async def run() -> None:
+            try:
+                await coroutine
+            finally:
+                self._background.discard(task)
 
-    def _end_session_here(self, event_type: EventType, reason: str) -> None:
+        task = spawn(run())
+        self._background.add(task)  # a reference, or the task may be collected mid-run
+
+    def _end_session_here(self, event_type: "EventType", reason: str) -> None:
         """The session is over: forget it, note it for the other tabs, tell everyone."""
         self.forget_user(reason)
         self._sync.record_end()
@@ -328,12 +315,11 @@ class LuciaClient:
         self.sync_tabs()
         flight = self._refresh
         if flight is None:
-            flight = _start_task(self._refresh_in_turn(now_ms()))
-            flight.add_done_callback(_retrieved)
+            flight = start_task(self._refresh_in_turn(now_ms()))
             if not flight.done():  # an eager task may already be over (an adopted result)
                 self._refresh = flight
-        # shield: one caller giving up must not cancel the request the others await.
-        return await asyncio.shield(flight)
+        # Shielded: one caller giving up must not cancel the request the others await.
+        return await shielded(flight)
 
     async def _refresh_in_turn(self, started: int) -> int:
         async with self._turn:
@@ -350,7 +336,7 @@ class LuciaClient:
             self._learned(expires, adopted=adopted)
             return expires
 
-    async def _verified_refresh(self, started: int) -> tuple[int, bool]:
+    async def _verified_refresh(self, started: int) -> "tuple[int, bool]":
         """A refresh, or another tab's since ``started``; a refusal is checked before it is believed.
 
         The refresh token may have been rotated by someone else a moment ago (another
@@ -410,7 +396,7 @@ class LuciaClient:
         except LuciaError as err:  # nothing revived (no access token), or the network
             logger.info("lucia_pyodide: ending a revived session: %s", err)
 
-    async def sign_out(self, redirect: str | None = None) -> None:
+    async def sign_out(self, redirect: "str | None" = None) -> None:
         """End the session on the server, here and in every tab; then go to ``redirect``.
 
         Always asks the server, whatever this page believes (it may have been signed in
@@ -464,8 +450,3 @@ class LuciaClient:
         self.expires = expires  # quietly: the sign-out below is the news
         await self._logout()
 
-
-def _retrieved(task: asyncio.Future[int]) -> None:
-    # Marks the outcome retrieved: every caller may have given up (each sees it anyway).
-    if not task.cancelled():
-        task.exception()

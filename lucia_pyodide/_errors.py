@@ -6,12 +6,25 @@ its own for what only it can see (bad page data, timeouts, unsafe redirects).
 ``ErrorCode`` names them all, so a type checker catches ``err.code == "AUTH_INVALD"``.
 """
 
-from __future__ import annotations
+TYPE_CHECKING = False  # no typing module in MicroPython: the types below are for checkers
+if TYPE_CHECKING:
+    from typing import Final, Literal, TypeAlias
 
-from typing import Final, Literal, get_args
+    #: Every code a ``LuciaError`` can carry (``ERROR_CODES``, as a type).
+    ErrorCode: TypeAlias = Literal[
+        "AUTH_INVALID_ACCESS_TOKEN", "AUTH_INVALID_REFRESH_TOKEN", "AUTH_INVALID_PASSWORD",
+        "AUTH_INVALID_PROVIDER_ID", "AUTH_DUPLICATE_USER_DATA", "AUTH_DUPLICATE_PROVIDER_ID",
+        "AUTH_INVALID_USER_ID", "AUTH_INVALID_REQUEST", "AUTH_NOT_AUTHENTICATED",
+        "DATABASE_FETCH_FAILED", "DATABASE_UPDATE_FAILED", "REQUEST_UNAUTHORIZED", "UNKNOWN_ERROR",
+        "AUTH_OUTDATED_PASSWORD", "AUTH_DUPLICATE_ACCESS_TOKEN", "AUTH_DUPLICATE_REFRESH_TOKEN",
+        "AUTH_INVALID_USER_DATA", "REQUEST_TIMEOUT", "UNSAFE_REDIRECT",
+    ]
+else:
+    ErrorCode = str  # at run time, codes are plain strings
 
-#: Every code a ``LuciaError`` can carry: lucia-sveltekit 0.10's ``ErrorMessage``, then the client's own.
-ErrorCode = Literal[
+#: Every code a ``LuciaError`` can carry: lucia-sveltekit 0.10's ``ErrorMessage``, then the
+#: client's own. ``ErrorCode`` names the same set for type checkers (a unit test keeps them equal).
+ERROR_CODES: "Final[frozenset[str]]" = frozenset((
     "AUTH_INVALID_ACCESS_TOKEN", "AUTH_INVALID_REFRESH_TOKEN", "AUTH_INVALID_PASSWORD",
     "AUTH_INVALID_PROVIDER_ID", "AUTH_DUPLICATE_USER_DATA", "AUTH_DUPLICATE_PROVIDER_ID",
     "AUTH_INVALID_USER_ID", "AUTH_INVALID_REQUEST", "AUTH_NOT_AUTHENTICATED",
@@ -19,21 +32,20 @@ ErrorCode = Literal[
     "AUTH_OUTDATED_PASSWORD", "AUTH_DUPLICATE_ACCESS_TOKEN", "AUTH_DUPLICATE_REFRESH_TOKEN",
     # Raised by the client itself.
     "AUTH_INVALID_USER_DATA", "REQUEST_TIMEOUT", "UNSAFE_REDIRECT",
-]
-ERROR_CODES: Final[frozenset[str]] = frozenset(get_args(ErrorCode))
+))
 
 # What the server sends to this client's two endpoints.
-AUTH_INVALID_REFRESH_TOKEN: Final = "AUTH_INVALID_REFRESH_TOKEN"
-AUTH_INVALID_ACCESS_TOKEN: Final = "AUTH_INVALID_ACCESS_TOKEN"
-AUTH_INVALID_REQUEST: Final = "AUTH_INVALID_REQUEST"
-DATABASE_FETCH_FAILED: Final = "DATABASE_FETCH_FAILED"
-DATABASE_UPDATE_FAILED: Final = "DATABASE_UPDATE_FAILED"
-UNKNOWN_ERROR: Final = "UNKNOWN_ERROR"
-AUTH_NOT_AUTHENTICATED: Final = "AUTH_NOT_AUTHENTICATED"
+AUTH_INVALID_REFRESH_TOKEN: "Final" = "AUTH_INVALID_REFRESH_TOKEN"
+AUTH_INVALID_ACCESS_TOKEN: "Final" = "AUTH_INVALID_ACCESS_TOKEN"
+AUTH_INVALID_REQUEST: "Final" = "AUTH_INVALID_REQUEST"
+DATABASE_FETCH_FAILED: "Final" = "DATABASE_FETCH_FAILED"
+DATABASE_UPDATE_FAILED: "Final" = "DATABASE_UPDATE_FAILED"
+UNKNOWN_ERROR: "Final" = "UNKNOWN_ERROR"
+AUTH_NOT_AUTHENTICATED: "Final" = "AUTH_NOT_AUTHENTICATED"
 # Raised by the client itself.
-AUTH_INVALID_USER_DATA: Final = "AUTH_INVALID_USER_DATA"
-REQUEST_TIMEOUT: Final = "REQUEST_TIMEOUT"
-UNSAFE_REDIRECT: Final = "UNSAFE_REDIRECT"
+AUTH_INVALID_USER_DATA: "Final" = "AUTH_INVALID_USER_DATA"
+REQUEST_TIMEOUT: "Final" = "REQUEST_TIMEOUT"
+UNSAFE_REDIRECT: "Final" = "UNSAFE_REDIRECT"
 
 
 class LuciaError(Exception):
@@ -45,7 +57,7 @@ class LuciaError(Exception):
     ``None``.
     """
 
-    def __init__(self, code: ErrorCode, detail: str = "", *, status: int | None = None) -> None:
+    def __init__(self, code: "ErrorCode", detail: str = "", *, status: "int | None" = None) -> None:
         super().__init__(code, detail)
         self.code: ErrorCode = code
         self.detail = detail
@@ -58,8 +70,24 @@ class LuciaError(Exception):
         return f"{type(self).__name__}({self.code!r}, {self.detail!r}, status={self.status!r})"
 
 
-class UnsafeRedirectError(LuciaError, ValueError):
-    """A redirect target that is not a same-origin http(s) URL; raised before any request."""
+if TYPE_CHECKING:
+    class _RedirectBase(LuciaError, ValueError):
+        pass
+else:
+    try:
+        class _RedirectBase(LuciaError, ValueError):
+            pass
+    except TypeError:  # MicroPython: "multiple bases have instance lay-out conflict"
+        class _RedirectBase(LuciaError):
+            pass
+
+
+class UnsafeRedirectError(_RedirectBase):
+    """A redirect target that is not a same-origin http(s) URL; raised before any request.
+
+    A ``LuciaError`` (code ``UNSAFE_REDIRECT``), and a ``ValueError`` too, except in
+    MicroPython (which cannot mix two built-in exception layouts).
+    """
 
     def __init__(self, detail: str) -> None:
         super().__init__(UNSAFE_REDIRECT, detail)

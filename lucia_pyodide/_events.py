@@ -6,39 +6,64 @@ refresh bookkeeping (and any cross-tab lock) is done, so a listener may call
 ``refresh_session()`` itself without deadlocking.
 """
 
-from __future__ import annotations
-
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Final, Literal, get_args
+
+from ._compat._lang import is_awaitable, spawn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from typing import Final, Literal, TypeAlias
+
+    #: What an ``AuthEvent`` says happened (``EVENT_TYPES``, as a type).
+    EventType: TypeAlias = Literal["SIGNED_OUT", "SESSION_REFRESHED", "SESSION_LOST"]
+    #: A function that hears ``AuthEvent``s: sync, or async (a coroutine function).
+    Listener: TypeAlias = Callable[["AuthEvent"], Awaitable[object] | object]
+else:
+    EventType = str  # at run time, event types are plain strings
+    Listener = object  # any callable taking an AuthEvent
 
 logger = logging.getLogger("lucia_pyodide")
 
-#: What an ``AuthEvent`` says happened.
-EventType = Literal["SIGNED_OUT", "SESSION_REFRESHED", "SESSION_LOST"]
-SIGNED_OUT: Final = "SIGNED_OUT"
-SESSION_REFRESHED: Final = "SESSION_REFRESHED"
-SESSION_LOST: Final = "SESSION_LOST"
-EVENT_TYPES: Final[frozenset[str]] = frozenset(get_args(EventType))
+SIGNED_OUT: "Final" = "SIGNED_OUT"
+SESSION_REFRESHED: "Final" = "SESSION_REFRESHED"
+SESSION_LOST: "Final" = "SESSION_LOST"
+#: Every event type (``EventType`` names the same set for type checkers).
+EVENT_TYPES: "Final[frozenset[str]]" = frozenset((SIGNED_OUT, SESSION_REFRESHED, SESSION_LOST))
 
 
-@dataclass(frozen=True, slots=True)
 class AuthEvent:
-    """One change of the session.
+    """One change of the session (read-only).
 
     ``type`` is an ``EventType``: ``SIGNED_OUT``, ``SESSION_REFRESHED`` or
     ``SESSION_LOST``; ``expires`` the new expiry (ms) for a refresh; ``remote`` is
     true when another tab of the same origin did it.
     """
 
-    type: EventType
-    expires: int | None = None
-    remote: bool = False
+    def __init__(self, type: "EventType", expires: "int | None" = None, remote: bool = False) -> None:
+        self._fields = (type, expires, remote)
 
+    @property
+    def type(self) -> "EventType":
+        return self._fields[0]
 
-Listener = Callable[[AuthEvent], "Awaitable[object] | object"]
+    @property
+    def expires(self) -> "int | None":
+        return self._fields[1]
+
+    @property
+    def remote(self) -> bool:
+        return self._fields[2]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AuthEvent) and self._fields == other._fields
+
+    def __hash__(self) -> int:
+        return hash(self._fields)
+
+    def __repr__(self) -> str:
+        return f"AuthEvent(type={self.type!r}, expires={self.expires!r}, remote={self.remote!r})"
 
 
 class EventHub:
@@ -46,9 +71,9 @@ class EventHub:
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
-        self._tasks: set[asyncio.Future[object]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
+    def subscribe(self, listener: "Listener") -> "Callable[[], None]":
         """Add ``listener``; the returned function removes it (calling it twice is harmless)."""
         self._listeners.append(listener)
 
@@ -63,14 +88,17 @@ class EventHub:
         for listener in list(self._listeners):
             try:
                 result = listener(event)
-                if isinstance(result, Awaitable):  # (inspect.isawaitable: a costly import)
-                    task = asyncio.ensure_future(result)
-                    self._tasks.add(task)  # a reference, or the task may be collected mid-run
-                    task.add_done_callback(self._async_done)
             except Exception:
                 logger.exception("lucia_pyodide: a listener of %s raised", event.type)
+                continue
+            if is_awaitable(result):
+                task = spawn(self._await_listener(result, event))
+                self._tasks.add(task)  # a reference, or the task may be collected mid-run
 
-    def _async_done(self, task: asyncio.Future[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("lucia_pyodide: an async listener raised", exc_info=task.exception())
+    async def _await_listener(self, result: "Awaitable[object]", event: AuthEvent) -> None:
+        try:
+            await result
+        except Exception:
+            logger.exception("lucia_pyodide: an async listener of %s raised", event.type)
+        finally:
+            self._tasks.discard(asyncio.current_task())

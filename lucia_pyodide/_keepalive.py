@@ -6,22 +6,21 @@ It never sends two refreshes closer than ``min_interval``, never believes an exp
 that is already past, and is always either running or stopped with a reason.
 """
 
-from __future__ import annotations
-
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
+from ._compat._lang import new_rng, spawn
 from ._errors import AUTH_INVALID_REFRESH_TOKEN, AUTH_NOT_AUTHENTICATED, LuciaError
-from ._events import SESSION_LOST, SIGNED_OUT, AuthEvent
+from ._events import SESSION_LOST, SIGNED_OUT
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import random
+    from collections.abc import Awaitable, Callable
 
     from ._client import LuciaClient
+    from ._compat._lang import Rng
+    from ._events import AuthEvent
 
 logger = logging.getLogger("lucia_pyodide")
 
@@ -29,14 +28,14 @@ logger = logging.getLogger("lucia_pyodide")
 FATAL_CODES = frozenset({AUTH_INVALID_REFRESH_TOKEN, AUTH_NOT_AUTHENTICATED})
 
 
-def seconds_until_due(now_ms: int, expires_ms: int | None, margin_s: float) -> float:
+def seconds_until_due(now_ms: int, expires_ms: "int | None", margin_s: float) -> float:
     """How long until a refresh is due: ``margin_s`` before expiry (0: now; unknown expiry: now)."""
     if expires_ms is None:
         return 0.0
     return max(0.0, (expires_ms - margin_s * 1000 - now_ms) / 1000)
 
 
-def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
+def backoff_seconds(attempt: int, *, base: float, cap: float, rng: "Rng") -> float:
     """Capped exponential backoff with full jitter for retry ``attempt`` (1, 2, ...)."""
     ceiling = min(cap, base * 2.0 ** min(attempt - 1, 60))  # capped exponent: no overflow
     return rng.uniform(ceiling / 2, ceiling)
@@ -57,16 +56,16 @@ class KeepAlive:
 
     def __init__(
         self,
-        client: LuciaClient,
+        client: "LuciaClient",
         *,
         margin: float,
         min_interval: float = 5.0,
         check_interval: float = 10.0,
         retry_base: float = 1.0,
         retry_cap: float = 60.0,
-        clock: Callable[[], float] = time.time,
-        wait: Callable[[float], Awaitable[None]] | None = None,
-        rng: random.Random | None = None,
+        clock: "Callable[[], float]" = time.time,
+        wait: "Callable[[float], Awaitable[None]] | None" = None,
+        rng: "Rng | None" = None,
     ) -> None:
         if (margin < 0 or min_interval <= 0 or check_interval <= 0 or retry_base <= 0
                 or retry_cap < retry_base):
@@ -85,10 +84,10 @@ class KeepAlive:
         self.stop_reason = ""
         self._unsubscribe = client.on_change(self._on_event)
         self._task: asyncio.Task[None] | None = None
+        self._ended = asyncio.Event()
 
-    def start(self) -> KeepAlive:
-        self._task = asyncio.ensure_future(self._run())
-        self._task.add_done_callback(self._ended)
+    def start(self) -> "KeepAlive":
+        self._task = spawn(self._main())
         return self
 
     def stop(self, reason: str = "stopped") -> None:
@@ -105,31 +104,36 @@ class KeepAlive:
     async def wait_stopped(self) -> None:
         """Wait until the loop has ended (``stop_reason`` says why)."""
         if self._task is not None:
-            await asyncio.wait([self._task])
+            await self._ended.wait()
 
-    def _ended(self, task: asyncio.Future[None]) -> None:
-        if task.cancelled():
+    async def _main(self) -> None:
+        try:
+            await self._run()
+        except asyncio.CancelledError:
             self.stop("cancelled")
-        elif task.exception() is not None:  # a bug: say so rather than die silently
-            logger.error("lucia_pyodide: keep_alive crashed", exc_info=task.exception())
-            self.stop(f"crashed: {task.exception()!r}")
+            raise
+        except Exception as err:  # a bug: say so rather than die silently
+            logger.exception("lucia_pyodide: keep_alive crashed")
+            self.stop(f"crashed: {err!r}")
+        finally:
+            self._ended.set()
 
-    def _on_event(self, event: AuthEvent) -> None:
+    def _on_event(self, event: "AuthEvent") -> None:
         if event.type in (SIGNED_OUT, SESSION_LOST):
             self.stop(event.type)
         else:
             self.wake()  # a refresh elsewhere moved the expiry
 
     async def _wait_or_wake(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
+        try:  # noqa: SIM105 - MicroPython has no contextlib
             await asyncio.wait_for(self._wake.wait(), seconds)
+        except asyncio.TimeoutError:  # noqa: UP041 - MicroPython has only asyncio's
+            pass
         self._wake.clear()
 
     async def _back_off(self, why: str) -> None:
         if self._rng is None:
-            import random  # noqa: PLC0415 - on the first failure: importing it costs every page
-
-            self._rng = random.Random()
+            self._rng = new_rng()
         self._attempt += 1
         delay = backoff_seconds(self._attempt, base=self.retry_base, cap=self.retry_cap,
                                 rng=self._rng)

@@ -15,58 +15,75 @@ version's, not stamped in the future, and claim an expiry inside a sane lifetime
 Storage or a channel that throws counts as absent.
 """
 
-from __future__ import annotations
-
 import asyncio
-import contextlib
 import json
 import logging
-import random
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Any, Final
 
-from ._compat._protocols import LockTimeout, Tabs
-from ._events import EVENT_TYPES, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, EventType
+from ._compat._lang import JSON_ERRORS, random_id
+from ._compat._protocols import LockTimeout
+from ._events import EVENT_TYPES, SESSION_REFRESHED, SIGNED_OUT, AuthEvent
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Final
+
+    from ._compat._protocols import Tabs
+    from ._events import EventType
 
 logger = logging.getLogger("lucia_pyodide")
 
-CHANNEL: Final = "lucia_pyodide"
-LOCK: Final = "lucia_pyodide:session"
-RECORD_KEY: Final = "lucia_pyodide:session"
-_VERSION: Final = 2
+CHANNEL: "Final" = "lucia_pyodide"
+LOCK: "Final" = "lucia_pyodide:session"
+RECORD_KEY: "Final" = "lucia_pyodide:session"
+_VERSION: "Final" = 2
 #: A record or message stamped later than now + this is from the future: not believed.
-MAX_SKEW_MS: Final = 60_000
+MAX_SKEW_MS: "Final" = 60_000
 #: How often a tab waiting for another's refresh re-reads the shared record.
-POLL_SECONDS: Final = 0.05
+POLL_SECONDS: "Final" = 0.05
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@dataclass(frozen=True, slots=True)
 class SessionRecord:
-    """The origin's shared note of its session: a refresh's result, or that it ended."""
+    """The origin's shared note of its session: a refresh's result, or that it ended.
 
-    at: int  #: when it was written, ms since the epoch
-    expires: int | None = None  #: the refreshed session's expiry; ``None``: the session ended
-    user_id: str | None = None  #: whose session it was, where the writer knew
-    writer: str = ""  #: which tab wrote it (a random id per page)
+    ``at``: when it was written (ms since the epoch); ``expires``: the refreshed
+    session's expiry, ``None`` when the session ended; ``user_id``: whose session it
+    was, where the writer knew; ``writer``: which tab wrote it (a random id per page).
+    """
+
+    def __init__(self, at: int, expires: "int | None" = None, user_id: "str | None" = None,
+                 writer: str = "") -> None:
+        self.at, self.expires, self.user_id, self.writer = at, expires, user_id, writer
 
     @property
     def ended(self) -> bool:
         return self.expires is None
 
+    def _key(self) -> "tuple[int, int | None, str | None, str]":
+        return (self.at, self.expires, self.user_id, self.writer)
 
-def _payload(text: object, now: int) -> dict[str, Any] | None:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SessionRecord) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "SessionRecord(at={!r}, expires={!r}, user_id={!r}, writer={!r})".format(*self._key())
+
+
+def _payload(text: object, now: int) -> "dict[str, Any] | None":
     """A message or record of this version, decoded, stamped no later than ``now`` + skew."""
     if not isinstance(text, str) or len(text) > 1000:
         return None
     try:
         payload = json.loads(text)
-    except (ValueError, RecursionError):
+    except JSON_ERRORS:
         return None
     if not isinstance(payload, dict) or payload.get("v") != _VERSION:
         return None
@@ -85,7 +102,7 @@ def encode_event(event: AuthEvent, at_ms: int) -> str:
     return json.dumps({"v": _VERSION, "type": event.type, "expires": event.expires, "at": at_ms})
 
 
-def decode_event(message: object, *, now: int, max_ahead_ms: int) -> tuple[AuthEvent, int] | None:
+def decode_event(message: object, *, now: int, max_ahead_ms: int) -> "tuple[AuthEvent, int] | None":
     """The event another tab announced and when, or ``None`` for anything not to believe."""
     payload = _payload(message, now)
     if payload is None or payload.get("type") not in EVENT_TYPES:
@@ -104,7 +121,7 @@ def encode_record(record: SessionRecord) -> str:
                        "user": record.user_id, "tab": record.writer})
 
 
-def decode_record(text: object, *, now: int, max_ahead_ms: int) -> SessionRecord | None:
+def decode_record(text: object, *, now: int, max_ahead_ms: int) -> "SessionRecord | None":
     """The shared record, or ``None`` if there is none to believe (or its session expired)."""
     payload = _payload(text, now)
     if payload is None:
@@ -123,8 +140,8 @@ class TabSync:
     ``max_lifetime_ms`` bounds how far ahead a believable expiry may lie.
     """
 
-    def __init__(self, tabs: Tabs, *, max_lifetime_ms: int,
-                 clock_ms: Callable[[], int] = now_ms) -> None:
+    def __init__(self, tabs: "Tabs", *, max_lifetime_ms: int,
+                 clock_ms: "Callable[[], int]" = now_ms) -> None:
         self._tabs, self._max_ahead, self._clock = tabs, max_lifetime_ms, clock_ms
         self._started = False
         #: Whether other tabs can be heard (``False`` in Node, or before ``start``).
@@ -134,7 +151,7 @@ class TabSync:
         self.ended_at = 0
         self._heard_refresh: tuple[int, int] | None = None  # (heard at, expires)
         self._failed: set[str] = set()
-        self._id = f"{random.getrandbits(48):012x}"  # tells this tab's records from others'
+        self._id = random_id()  # tells this tab's records from others'
 
     # -- the raw side, guarded -------------------------------------------------------
     def _failure(self, what: str, err: Exception) -> None:
@@ -142,7 +159,7 @@ class TabSync:
             self._failed.add(what)
             logger.warning("lucia_pyodide: %s failed (%r); treated as absent", what, err)
 
-    def start(self, on_event: Callable[[AuthEvent], None], on_visible: Callable[[], None]) -> bool:
+    def start(self, on_event: "Callable[[AuthEvent], None]", on_visible: "Callable[[], None]") -> bool:
         """Hear other tabs from now on (idempotent); ``False`` where they cannot be heard."""
         if not self._started:
             self._started, self._on_event = True, on_event
@@ -164,7 +181,7 @@ class TabSync:
             self.ended_at = max(self.ended_at, at)
         self._on_event(event)
 
-    def record(self) -> SessionRecord | None:
+    def record(self) -> "SessionRecord | None":
         try:
             text = self._tabs.read_record()
         except Exception as err:
@@ -178,30 +195,17 @@ class TabSync:
         except Exception as err:
             self._failure("writing the shared session record", err)
 
-    @contextlib.asynccontextmanager
-    async def holding(self, timeout: float) -> AsyncIterator[None]:
-        """Hold the origin-wide session lock for the ``async with`` block.
+    def holding(self, timeout: float) -> "_Held":
+        """Hold the origin-wide session lock for an ``async with`` block.
 
         Without Web Locks, or when another tab holds the lock past ``timeout`` (stuck),
         the block runs without it: refusals are verified before they are believed, so
         that costs at most an extra request, never the session.
         """
-        release: Callable[[], None] | None = None
-        try:
-            release = await self._tabs.lock(timeout)
-        except LockTimeout:
-            logger.warning("lucia_pyodide: the session lock was held elsewhere for %g s; "
-                           "going ahead without it", timeout)
-        except Exception as err:
-            self._failure("taking the session lock", err)
-        try:
-            yield
-        finally:
-            if release is not None:
-                release()
+        return _Held(self, timeout)
 
     # -- what the client asks ------------------------------------------------------
-    def adoptable(self, since_ms: int) -> int | None:
+    def adoptable(self, since_ms: int) -> "int | None":
         """The expiry of a refresh another tab finished at or after ``since_ms``, if any.
 
         A tab that waited while another refreshed adopts its result instead of
@@ -227,14 +231,14 @@ class TabSync:
         record = self.record()
         return record is not None and record.ended and record.at > since_ms
 
-    def known_expiry(self, user_id: str | None) -> int | None:
+    def known_expiry(self, user_id: "str | None") -> "int | None":
         """The live session's expiry as the record has it, if it is ``user_id``'s session."""
         record = self.record()
         if record is None or record.ended or user_id is None or record.user_id != user_id:
             return None
         return record.expires
 
-    async def wait_for_refresh(self, since_ms: int, seconds: float) -> int | None:
+    async def wait_for_refresh(self, since_ms: int, seconds: float) -> "int | None":
         """Wait up to ``seconds`` for another tab's refresh finished since ``since_ms``."""
         deadline = self._clock() + seconds * 1000
         while True:
@@ -243,7 +247,7 @@ class TabSync:
                 return expires
             await asyncio.sleep(POLL_SECONDS)
 
-    def record_refresh(self, expires: int, user_id: str | None) -> None:
+    def record_refresh(self, expires: int, user_id: "str | None") -> None:
         self._write(SessionRecord(self._clock(), expires, user_id, self._id))
 
     def record_end(self) -> None:
@@ -264,3 +268,25 @@ class TabSync:
         except Exception as err:
             self._failure("closing the tab channel", err)
         self._started = self.available = False
+
+
+class _Held:
+    """``TabSync.holding()``: the session lock, taken on entry and let go on exit (if it was had)."""
+
+    def __init__(self, sync: TabSync, timeout: float) -> None:
+        self._sync, self._timeout = sync, timeout
+        self._release: Callable[[], None] | None = None
+
+    async def __aenter__(self) -> None:
+        try:
+            self._release = await self._sync._tabs.lock(self._timeout)
+        except LockTimeout:
+            logger.warning("lucia_pyodide: the session lock was held elsewhere for %g s; "
+                           "going ahead without it", self._timeout)
+        except Exception as err:
+            self._sync._failure("taking the session lock", err)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()

@@ -4,21 +4,20 @@ Pure Python: the page is read by ``_compat`` as JSON text, and everything here
 turns that text into a ``User`` or a specific ``AUTH_INVALID_USER_DATA`` error.
 """
 
-from __future__ import annotations
-
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any
 
+from ._compat._lang import JSON_ERRORS, read_only
 from ._errors import AUTH_INVALID_USER_DATA, LuciaError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 #: Deeper JSON than this is refused rather than risking a RecursionError.
 MAX_DEPTH = 64
 
 
-@dataclass(frozen=True, slots=True)
 class User:
     """The signed-in user, read-only like the seed's ``Readonly<User>``.
 
@@ -27,22 +26,38 @@ class User:
     (objects become read-only mappings, arrays tuples).
     """
 
-    user_id: str
-    attributes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    def __init__(self, user_id: str, attributes: "Mapping[str, Any] | None" = None) -> None:
+        self._user_id = user_id
+        self._attributes = attributes if attributes is not None else read_only({})
+
+    @property
+    def user_id(self) -> str:
+        return self._user_id
+
+    @property
+    def attributes(self) -> "Mapping[str, Any]":
+        return self._attributes
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, User) and self.user_id == other.user_id
+                and dict(self.attributes.items()) == dict(other.attributes.items()))
+
+    def __hash__(self) -> int:
+        return hash(self.user_id)
 
     def __repr__(self) -> str:
-        return f"User(user_id={self.user_id!r}, attributes={dict(self.attributes)!r})"
+        return f"User(user_id={self.user_id!r}, attributes={dict(self.attributes.items())!r})"
 
 
 def _invalid(source: str, what: str) -> LuciaError:
     return LuciaError(AUTH_INVALID_USER_DATA, f"{source}: {what}")
 
 
-def _freeze(value: Any, depth: int = 0) -> Any:
+def _freeze(value: "Any", depth: int = 0) -> "Any":
     if depth > MAX_DEPTH:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        return MappingProxyType({k: _freeze(v, depth + 1) for k, v in value.items()})
+        return read_only({k: _freeze(v, depth + 1) for k, v in value.items()})
     if isinstance(value, list):
         return tuple(_freeze(v, depth + 1) for v in value)
     return value
@@ -56,7 +71,7 @@ def _describe(value: object) -> str:
     )
 
 
-def user_from_object(value: object, source: str) -> User | None:
+def user_from_object(value: object, source: str) -> "User | None":
     """Turn a decoded user value (``null`` or ``{"userId": ..., ...}``) into a ``User``."""
     if value is None:
         return None
@@ -100,29 +115,29 @@ def json_depth_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def _loads(text: str, source: str) -> Any:
+def _loads(text: str, source: str) -> "Any":
     if json_depth_exceeds(text):
         raise _invalid(source, f"nested deeper than {MAX_DEPTH} levels")
     try:
         return json.loads(text)
-    except RecursionError:
-        raise _invalid(source, f"nested deeper than Python can parse ({len(text)} chars)") from None
-    except ValueError as err:  # JSONDecodeError, and invalid surrogates
+    except JSON_ERRORS as err:  # JSONDecodeError, invalid surrogates; too deep
+        if not isinstance(err, ValueError):
+            raise _invalid(source, f"nested deeper than Python can parse ({len(text)} chars)") from None
         excerpt = text[:60] + ("…" if len(text) > 60 else "")
         raise _invalid(source, f"not JSON ({err}): {excerpt!r}") from None
 
 
-def user_from_script_text(text: str, source: str = "#lucia-user") -> User | None:
+def user_from_script_text(text: str, source: str = "#lucia-user") -> "User | None":
     """Parse the text of ``<script type="application/json" id="lucia-user">``."""
     return user_from_object(_loads(text, source), source)
 
 
-def user_from_page_data_json(text: str, source: str = "_lucia_page_data") -> User | None:
+def user_from_page_data_json(text: str, source: str = "_lucia_page_data") -> "User | None":
     """Parse lucia-sveltekit's hydration array, given as JSON text. See ``read_page_data``."""
     return read_page_data(text, source)[0]
 
 
-def read_page_data(text: str, source: str = "_lucia_page_data") -> tuple[User | None, str]:
+def read_page_data(text: str, source: str = "_lucia_page_data") -> "tuple[User | None, str]":
     """The user in lucia-sveltekit's hydration array (JSON text), and why it is what it is.
 
     The array holds one entry per layout/page node, each ``null`` or an object

@@ -1,13 +1,13 @@
 """What the client needs from its surroundings: a transport, a page and the origin's other tabs."""
 
-from __future__ import annotations
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any, Protocol
+else:
+    Protocol = object  # the protocols below are for type checkers; MicroPython has no typing
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Protocol
 
-
-@dataclass(frozen=True, slots=True)
 class HttpResponse:
     """What a ``Transport`` hands back: the status and the body as text.
 
@@ -15,13 +15,19 @@ class HttpResponse:
     client never follows (an auth endpoint has no business moving).
     """
 
-    status: int
-    body: str
-    redirected_to: str | None = None
+    def __init__(self, status: int, body: str, redirected_to: "str | None" = None) -> None:
+        self.status, self.body, self.redirected_to = status, body, redirected_to
+
+    def __repr__(self) -> str:
+        return f"HttpResponse({self.status!r}, {self.body!r}, redirected_to={self.redirected_to!r})"
 
 
 class LockTimeout(Exception):
     """The origin-wide lock was not granted in time: another tab holds it (or died holding it)."""
+
+
+class JsCallError(Exception):
+    """A JavaScript call threw; the message is the JS error's."""
 
 
 class Transport(Protocol):
@@ -32,26 +38,26 @@ class Transport(Protocol):
     """
 
     async def post(
-        self, url: str, *, timeout: float, headers: Mapping[str, str]
+        self, url: str, *, timeout: float, headers: "Mapping[str, str]"
     ) -> HttpResponse: ...
 
 
 class Page(Protocol):
     """The page the client runs in (or nothing like one, in Node)."""
 
-    def page_data_json(self) -> str | None:
+    def page_data_json(self) -> "str | None":
         """``globalThis._lucia_page_data`` as JSON text; ``None`` when it is not set."""
         ...
 
-    def user_script_text(self) -> str | None:
+    def user_script_text(self) -> "str | None":
         """Text of ``<script id="lucia-user">``; ``None`` without such an element or a DOM."""
         ...
 
-    def origin(self) -> str | None:
+    def origin(self) -> "str | None":
         """The page's origin (``location.origin``); ``None`` where there is no page."""
         ...
 
-    def path(self) -> str | None:
+    def path(self) -> "str | None":
         """The page's own path, query and fragment (``/a?b#c``); ``None`` where there is no page."""
         ...
 
@@ -71,7 +77,7 @@ class Tabs(Protocol):
     may raise (a storage that throws): ``TabSync`` treats that as absent.
     """
 
-    def listen(self, on_message: Callable[[object], None], on_visible: Callable[[], None]) -> bool:
+    def listen(self, on_message: "Callable[[object], None]", on_visible: "Callable[[], None]") -> bool:
         """Start hearing other tabs' messages (and this tab becoming visible)."""
         ...
 
@@ -79,14 +85,14 @@ class Tabs(Protocol):
         """Tell the other tabs (never this one)."""
         ...
 
-    async def lock(self, timeout: float) -> Callable[[], None] | None:
+    async def lock(self, timeout: float) -> "Callable[[], None] | None":
         """Wait for the origin-wide session lock; its release, or ``None`` where there are no locks.
 
         Raises ``LockTimeout`` when it was not granted within ``timeout`` seconds.
         """
         ...
 
-    def read_record(self) -> str | None:
+    def read_record(self) -> "str | None":
         """The origin's shared session record, if any."""
         ...
 
@@ -96,4 +102,29 @@ class Tabs(Protocol):
 
     def close(self) -> None:
         """Stop listening."""
+        ...
+
+
+class Ffi(Protocol):
+    """What the browser classes need of an interpreter's JavaScript bridge (``_in_pyodide``,
+    ``_in_micropython``): the rest of the browser code is the same in both."""
+
+    def call(self, function: "Any", this: "Any", *args: "Any") -> "Any":
+        """``function.apply(this, args)``; a JS exception becomes ``JsCallError``."""
+        ...
+
+    def missing(self, value: object) -> bool:
+        """Whether ``value`` is JS ``null`` or ``undefined``."""
+        ...
+
+    def proxy(self, function: "Callable[..., Any]") -> "Any":
+        """``function`` as a JS function that lives until ``release``d."""
+        ...
+
+    def once(self, function: "Callable[..., Any]") -> "Any":
+        """``function`` as a JS function called at most once (then freed)."""
+        ...
+
+    def release(self, proxy: "Any") -> None:
+        """Free what ``proxy`` made."""
         ...
