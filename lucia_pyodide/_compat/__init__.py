@@ -1,18 +1,29 @@
-"""The one seam between lucia_pyodide and the browser.
+"""The seams between lucia_pyodide and where it runs.
 
-Everything that touches ``js`` or ``pyodide`` lives in ``_in_pyodide``; on
-CPython ``_not_in_pyodide`` stands in, so the rest of the package imports and
-unit-tests anywhere. The choice is made once, here.
+The browser (``js``) is reached only from here: ``_browser`` reads the page and the
+tabs the same way in both of PyScript's interpreters, through the interpreter's
+``Ffi`` (``_in_pyodide`` or ``_in_micropython``, which also bring their ``fetch``).
+On CPython ``_not_in_pyodide`` stands in, so the rest of the package imports and
+unit-tests anywhere. ``_lang`` is the other seam: what MicroPython's Python lacks.
+The choice is made once, here.
 """
-
-from __future__ import annotations
 
 import sys
 
-if sys.platform == "emscripten":
-    from ._in_pyodide import BrowserTabs as DefaultTabs
-    from ._in_pyodide import FetchTransport as DefaultTransport
-    from ._in_pyodide import PyodidePage as DefaultPage
+if sys.platform in ("emscripten", "webassembly"):  # Pyodide, MicroPython
+    if sys.platform == "emscripten":
+        from . import _in_pyodide as _ffi
+    else:
+        from . import _in_micropython as _ffi  # type: ignore[no-redef]
+    from ._browser import BrowserPage, BrowserTabs
+
+    DefaultTransport = _ffi.FetchTransport
+
+    def DefaultPage() -> BrowserPage:
+        return BrowserPage(_ffi)
+
+    def DefaultTabs() -> BrowserTabs:
+        return BrowserTabs(_ffi)
 else:
     from ._not_in_pyodide import NoFetch as DefaultTransport
     from ._not_in_pyodide import NoPage as DefaultPage

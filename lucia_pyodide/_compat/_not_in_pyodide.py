@@ -1,33 +1,33 @@
 """CPython stand-ins: no page, no fetch. Tests hand the client their own transport."""
 
-from __future__ import annotations
-
-from collections.abc import Callable, Mapping
-
 from .._errors import UNKNOWN_ERROR, LuciaError
 from ._protocols import HttpResponse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 
 class NoFetch:
     """Refuses: outside Pyodide there is no browser ``fetch`` to call."""
 
-    async def post(self, url: str, *, timeout: float, headers: Mapping[str, str]) -> HttpResponse:
+    async def post(self, url: str, *, timeout: float, headers: "Mapping[str, str]") -> HttpResponse:
         raise LuciaError(UNKNOWN_ERROR, f"POST {url}: fetch needs Pyodide (this is CPython)")
 
 
 class NoPage:
     """A page with nothing on it."""
 
-    def page_data_json(self) -> str | None:
+    def page_data_json(self) -> "str | None":
         return None
 
-    def user_script_text(self) -> str | None:
+    def user_script_text(self) -> "str | None":
         return None
 
-    def origin(self) -> str | None:
+    def origin(self) -> "str | None":
         return None
 
-    def path(self) -> str | None:
+    def path(self) -> "str | None":
         return None
 
     def where(self) -> str:
@@ -40,16 +40,16 @@ class NoPage:
 class NoTabs:
     """No other tabs: every method reports that it cannot."""
 
-    def listen(self, on_message: Callable[[object], None], on_visible: Callable[[], None]) -> bool:
+    def listen(self, on_message: "Callable[[object], None]", on_visible: "Callable[[], None]") -> bool:
         return False
 
     def post(self, message: str) -> None:
         pass
 
-    async def lock(self, timeout: float) -> Callable[[], None] | None:
+    async def lock(self, timeout: float) -> "Callable[[], None] | None":
         return None
 
-    def read_record(self) -> str | None:
+    def read_record(self) -> "str | None":
         return None
 
     def write_record(self, record: str) -> None:

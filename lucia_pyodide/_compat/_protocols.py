@@ -107,14 +107,41 @@ class Tabs(Protocol):
 
 class Ffi(Protocol):
     """What the browser classes need of an interpreter's JavaScript bridge (``_in_pyodide``,
-    ``_in_micropython``): the rest of the browser code is the same in both."""
+    ``_in_micropython``): the rest of the browser code is the same in both.
+
+    In MicroPython a JavaScript exception cannot be caught: thrown into Python it ends
+    the script, and even one JavaScript catches itself leaves MicroPython unable to
+    raise across a function call. So what may throw goes through ``stringify``,
+    ``global_value`` or ``call_soon``, which never throw there.
+    """
 
     def call(self, function: "Any", this: "Any", *args: "Any") -> "Any":
-        """``function.apply(this, args)``; a JS exception becomes ``JsCallError``."""
+        """``function.apply(this, args)``, for calls that throw only on a tampered page.
+
+        Pyodide raises ``JsCallError`` for a JS exception; in MicroPython it ends the script.
+        """
+        ...
+
+    def call_soon(self, function: "Any", this: "Any", *args: "Any") -> None:
+        """``function.apply(this, args)`` now or in a microtask; a JS exception raises
+        ``JsCallError`` (Pyodide) or is logged (MicroPython)."""
+        ...
+
+    def stringify(self, value: "Any") -> "str | None":
+        """``JSON.stringify(value)``; ``JsCallError`` (saying why) for what JSON cannot carry."""
+        ...
+
+    def global_value(self, name: str) -> "Any":
+        """``globalThis[name]`` whose getter may throw (``localStorage``): ``JsCallError``
+        (Pyodide), or ``None`` until a read in a microtask succeeded (MicroPython)."""
         ...
 
     def missing(self, value: object) -> bool:
         """Whether ``value`` is JS ``null`` or ``undefined``."""
+        ...
+
+    def undefined(self, value: object) -> bool:
+        """Whether ``value`` is JS ``undefined`` (the interpreters map it differently)."""
         ...
 
     def proxy(self, function: "Callable[..., Any]") -> "Any":

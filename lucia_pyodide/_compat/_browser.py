@@ -1,0 +1,219 @@
+"""The page and the origin's other tabs, read through ``js``: the same code in both interpreters.
+
+What differs between Pyodide and MicroPython is how a JavaScript call that may throw
+is made and how a Python function is handed to JavaScript: an ``Ffi`` (the module
+``_in_pyodide`` or ``_in_micropython``) does that; see ``_protocols.Ffi``.
+"""
+
+import asyncio
+
+import js
+
+from .._errors import AUTH_INVALID_USER_DATA, LuciaError
+from ._protocols import JsCallError, LockTimeout
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from ._protocols import Ffi
+
+
+def _has(target: "Any", name: str) -> bool:
+    return bool(js.Reflect.has(target, name))
+
+
+class BrowserPage:
+    """Reads the page through ``globalThis``; each read is one guarded JS call."""
+
+    def __init__(self, ffi: "Ffi") -> None:
+        self._ffi = ffi
+
+    def page_data_json(self) -> "str | None":
+        ffi = self._ffi
+        if not _has(js.globalThis, "_lucia_page_data"):
+            return None
+        try:
+            value = ffi.call(js.Reflect.get, None, js.globalThis, "_lucia_page_data")
+            if ffi.undefined(value):  # declared but never set
+                return None
+            text = ffi.stringify(value)
+        except JsCallError as err:
+            raise LuciaError(AUTH_INVALID_USER_DATA, f"_lucia_page_data: {err}") from None
+        if not isinstance(text, str):
+            raise LuciaError(
+                AUTH_INVALID_USER_DATA, "_lucia_page_data: not JSON data (a function or symbol?)"
+            )
+        return text
+
+    def user_script_text(self) -> "str | None":
+        ffi = self._ffi
+        if not _has(js.globalThis, "document"):
+            return None
+        try:
+            element = ffi.call(js.document.getElementById, js.document, "lucia-user")
+            if ffi.missing(element):
+                return None
+            text = ffi.call(js.Reflect.get, None, element, "textContent")
+        except JsCallError as err:
+            raise LuciaError(AUTH_INVALID_USER_DATA, f"#lucia-user: {err}") from None
+        return text if isinstance(text, str) else ""
+
+    def origin(self) -> "str | None":
+        if not _has(js.globalThis, "location"):
+            return None
+        origin = js.location.origin
+        return origin if isinstance(origin, str) and origin != "null" else None
+
+    def path(self) -> "str | None":
+        if not _has(js.globalThis, "location"):
+            return None
+        location = js.location
+        return f"{location.pathname}{location.search}{location.hash}"
+
+    def where(self) -> str:
+        if _has(js.globalThis, "document"):
+            return "page"
+        if _has(js.globalThis, "WorkerGlobalScope"):
+            return "worker"
+        return "no browser"
+
+    def navigate(self, url: str) -> None:
+        self._ffi.call(js.location.assign, js.location, url)
+
+
+class _LockRequest:
+    """One wait for the Web Lock: granted (with its release), refused, or given up."""
+
+    def __init__(self) -> None:
+        self.settled = asyncio.Event()
+        self.release: Callable[[], None] | None = None
+        self.error: LockTimeout | None = None
+        self.abandoned = False
+
+
+class BrowserTabs:
+    """The other tabs of this origin: BroadcastChannel, Web Locks, localStorage, visibility.
+
+    Each is optional: where one is missing (Node, an insecure context has no Web
+    Locks) its method says so by returning ``None``/``False``; where one throws, the
+    method raises ``JsCallError`` (``TabSync`` copes). Nothing here is built from a
+    string of JavaScript: it must run under ``script-src 'self'``.
+    """
+
+    def __init__(self, ffi: "Ffi") -> None:
+        self._ffi = ffi
+        self._channel: Any = None
+        self._proxies: list[Any] = []
+
+    def listen(self, on_message: "Callable[[object], None]", on_visible: "Callable[[], None]") -> bool:
+        """Start hearing other tabs (and this tab becoming visible); ``False`` where impossible."""
+        ffi = self._ffi
+        if self._channel is not None:
+            return True
+        if _has(js.globalThis, "document"):
+            def visibility(_event: "Any") -> None:
+                if js.document.visibilityState == "visible":
+                    on_visible()
+
+            self._proxies.append(ffi.proxy(visibility))
+            js.document.addEventListener("visibilitychange", self._proxies[-1])
+        if not _has(js.globalThis, "BroadcastChannel"):
+            return False
+        from .._tabs import CHANNEL  # noqa: PLC0415 - tab sync loads on first use
+
+        self._channel = ffi.call(js.Reflect.construct, None, js.BroadcastChannel, js.Array.of(CHANNEL))
+        # Lives as long as the client listens: released by close().
+        self._proxies.append(ffi.proxy(lambda event: on_message(event.data)))
+        self._channel.onmessage = self._proxies[-1]
+        return True
+
+    def post(self, message: str) -> None:
+        if self._channel is not None:
+            self._ffi.call(self._channel.postMessage, self._channel, message)
+
+    async def lock(self, timeout: float) -> "Callable[[], None] | None":
+        """Hold the origin-wide session lock: its release; ``None`` where there are no Web Locks.
+
+        ``navigator.locks.request`` holds the lock until the promise its callback
+        returns settles: the callback hands back a fresh promise and keeps its
+        ``resolve`` as the release. Raises ``LockTimeout`` after ``timeout`` seconds.
+        """
+        if not _has(js.globalThis, "navigator") or not _has(js.navigator, "locks"):
+            return None
+        from .._tabs import LOCK  # noqa: PLC0415
+
+        ffi, wait = self._ffi, _LockRequest()
+
+        def hold(_lock: "Any") -> "Any":
+            releases: list[Any] = []
+            held = js.Promise.new(ffi.once(lambda resolve, _reject: releases.append(resolve)))
+            if wait.abandoned:  # the wait was given up meanwhile: let go at once
+                releases[0]()
+            else:
+                wait.release = releases[0]
+                wait.settled.set()
+            return held
+
+        def refused(error: "Any") -> None:
+            if wait.release is None:
+                wait.error = LockTimeout(f"{LOCK}: not granted within {timeout:g} s ({error})")
+                wait.settled.set()
+
+        # Two proxies, released once the request has settled either way.
+        callbacks = [ffi.proxy(hold), ffi.proxy(refused)]
+        options = js.Object.new()
+        options.signal = js.AbortSignal.timeout(max(1, round(timeout * 1000)))
+        locks = js.navigator.locks
+        request = ffi.call(locks.request, locks, LOCK, options, callbacks[0])
+        request.then(None, callbacks[1])  # refused: before the reaction below, which releases it
+        def done(*_: "Any") -> None:
+            for callback in callbacks:
+                ffi.release(callback)
+
+        settled = ffi.once(done)
+        request.then(settled, settled)
+        try:
+            # One loop turn (a browser task in Pyodide) after the grant: no task, no asyncio.wait.
+            await wait.settled.wait()
+        except BaseException:
+            wait.abandoned = True  # a late grant is let go at once, an early one now
+            if wait.release is not None:
+                wait.release()
+            raise
+        if wait.error is not None:
+            raise wait.error
+        return wait.release
+
+    def _storage(self) -> "Any":
+        """``localStorage``, or ``None``; where storage is blocked, reading it throws."""
+        if not _has(js.globalThis, "localStorage"):
+            return None
+        storage = self._ffi.global_value("localStorage")
+        return None if self._ffi.missing(storage) else storage
+
+    def read_record(self) -> "str | None":
+        """The record in ``localStorage``; a storage that throws raises (``TabSync`` copes)."""
+        storage = self._storage()
+        if storage is None:
+            return None
+        from .._tabs import RECORD_KEY  # noqa: PLC0415
+
+        value = self._ffi.call(storage.getItem, storage, RECORD_KEY)
+        return value if isinstance(value, str) else None
+
+    def write_record(self, record: str) -> None:
+        storage = self._storage()
+        if storage is not None:
+            from .._tabs import RECORD_KEY  # noqa: PLC0415
+
+            self._ffi.call_soon(storage.setItem, storage, RECORD_KEY, record)
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._ffi.call(self._channel.close, self._channel)
+            self._channel = None
+        for proxy in self._proxies:
+            self._ffi.release(proxy)
+        self._proxies.clear()

@@ -1,0 +1,188 @@
+"""MicroPython's side of the browser seam: ``fetch`` through ``js.fetch``, and its ``Ffi``.
+
+MicroPython (1.28, PyScript's build) cannot catch a JavaScript exception: thrown into
+Python it ends the script, and one thrown and caught inside JavaScript while Python
+waits for the call (``new Promise(executor)`` catching its executor's) leaves it
+unable to raise an exception across a function call afterwards. So nothing here
+lets JavaScript throw while Python waits: page data is read without a call that can
+throw, and what may throw (a blocked ``localStorage``, a full one) runs in a
+microtask, where a throw is a rejected promise. The module itself is the ``Ffi``
+that ``_browser`` reads the page and the tabs with.
+"""
+
+import asyncio
+import json
+import logging
+
+import js
+
+from .._errors import REQUEST_TIMEOUT, UNKNOWN_ERROR, LuciaError
+from ._protocols import HttpResponse, JsCallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+logger = logging.getLogger("lucia_pyodide")
+_REFLECT: "Any" = js.Reflect
+_SAME = getattr(js.Object, "is")  # a keyword in Python
+#: Page data nested deeper than this is refused (the client refuses deeper than 64
+#: levels anyway): a cycle ends here.
+_MAX_DEPTH = 65
+
+
+def _describe(err: BaseException) -> str:
+    """``TypeError: fetch failed`` from MicroPython's ``JsException(proxy, name, message)``."""
+    args: tuple[Any, ...] = getattr(err, "args", ())
+    if len(args) == 3 and isinstance(args[1], str):
+        return f"{args[1]}: {args[2]}"
+    return repr(err)
+
+
+class FetchTransport:
+    """POSTs with ``credentials: "same-origin"``, never follows redirects, and aborts on timeout."""
+
+    async def post(self, url: str, *, timeout: float, headers: "Mapping[str, str]") -> HttpResponse:
+        signal = js.AbortSignal.timeout(max(1, round(timeout * 1000)))
+        init = js.Object.new()
+        init.method, init.credentials, init.redirect, init.signal = (
+            "POST", "same-origin", "manual", signal)
+        init.headers = js.Object.new()
+        for name, value in headers.items():
+            js.Reflect.set(init.headers, name, value)
+        try:
+            # fetch() reports every failure (bad URL, bad header) as a rejection, never a throw.
+            response = await js.fetch(url, init)
+            if response.type == "opaqueredirect":  # a browser hides where it was sent
+                return HttpResponse(response.status, "", redirected_to="a hidden location")
+            if 300 <= response.status < 400:  # Node shows it
+                location = response.headers.get("location")
+                return HttpResponse(response.status, "",
+                                    redirected_to=location if isinstance(location, str) else "nowhere")
+            body = await response.text()
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            if signal.aborted:
+                raise LuciaError(
+                    REQUEST_TIMEOUT, f"POST {url}: no complete answer within {timeout:g} s, aborted"
+                ) from None
+            raise LuciaError(UNKNOWN_ERROR, f"POST {url}: network error: {_describe(err)}") from None
+        return HttpResponse(response.status, body if isinstance(body, str) else "")
+
+
+# -- the Ffi (see _protocols.Ffi) ---------------------------------------------------
+def _report(error: "Any") -> None:
+    logger.warning("lucia_pyodide: a JavaScript call failed: %s", js.String(error))
+
+
+def call(function: "Any", this: "Any", *args: "Any") -> "Any":
+    return _REFLECT.apply(function, this, js.Array.of(*args))
+
+
+def call_soon(function: "Any", this: "Any", *args: "Any") -> None:
+    apply = _REFLECT.apply.bind(None, function, this)
+    js.Promise.resolve(js.Array.of(*args)).then(apply).then(None, _report)
+
+
+#: globalThis values read in a microtask: the value, or _PENDING / _FAILED.
+_globals: "dict[str, Any]" = {}
+_PENDING, _FAILED = object(), object()
+
+
+def global_value(name: str) -> "Any":
+    state = _globals.get(name)
+    if state is None:
+        _globals[name] = _PENDING
+
+        def got(value: "Any") -> None:
+            _globals[name] = value
+
+        def failed(error: "Any") -> None:
+            _globals[name] = _FAILED
+            _report(error)
+
+        read = _REFLECT.get.bind(None, js.globalThis, name)  # receiver: the resolved globalThis
+        js.Promise.resolve(js.globalThis).then(read).then(got, failed)
+        return None
+    return None if state is _PENDING or state is _FAILED else state
+
+
+class _NotJson(Exception):
+    pass
+
+
+def _plain(root: "Any") -> "Any":
+    """``root`` as Python data, read without calling anything that can throw.
+
+    Iterative: MicroPython's stack would not take 64 levels of recursion.
+    """
+    top: list[Any] = [None]
+    todo: list[tuple[Any, int, Any, Any]] = [(root, 0, top, 0)]  # value, depth, where it goes
+    while todo:
+        value, depth, parent, slot = todo.pop()
+        if value is None or isinstance(value, (bool, int, str)):
+            parent[slot] = value
+            continue
+        if isinstance(value, float):
+            parent[slot] = value if value - value == 0 else None  # NaN, infinities: null, as JSON
+            continue
+        if undefined(value):
+            parent[slot] = None
+            continue
+        if depth >= _MAX_DEPTH:
+            raise _NotJson(f"nested deeper than {_MAX_DEPTH} levels (a cycle?)")
+        prototype = js.Object.getPrototypeOf(value)
+        if js.Array.isArray(value) and _SAME(prototype, js.Array.prototype):
+            items: list[Any] = [None] * js.Reflect.get(value, "length")
+            parent[slot] = items
+            for index in range(len(items)):
+                todo.append((_own(value, index), depth + 1, items, index))
+        elif prototype is None or _SAME(prototype, js.Object.prototype):
+            members: dict[str, Any] = {}
+            parent[slot] = members
+            for key in js.Object.keys(value):
+                member = _own(value, key)
+                if not undefined(member):  # as JSON.stringify does: left out
+                    members[key] = None  # keeps the members' order
+                    todo.append((member, depth + 1, members, key))
+        else:
+            kind = js.Object.prototype.toString.call(value)
+            raise _NotJson(f"holds a {kind}, which JSON cannot carry")
+    return top[0]
+
+
+def _own(container: "Any", key: "Any") -> "Any":
+    """The value of an own property; a getter is refused, never called; a hole is ``null``."""
+    described = js.Object.getOwnPropertyDescriptor(container, key)
+    if missing(described):
+        return None
+    if js.Reflect.has(described, "get"):
+        raise _NotJson(f"{key!r} is a getter, not data")
+    return described.value
+
+
+def stringify(value: "Any") -> "str | None":
+    try:
+        return json.dumps(_plain(value))
+    except _NotJson as err:
+        raise JsCallError(str(err)) from None
+def missing(value: object) -> bool:
+    return value is None or undefined(value)
+
+
+def undefined(value: object) -> bool:
+    return type(value).__name__ == "undefined"  # MicroPython: null is None
+
+
+def proxy(function: "Callable[..., Any]") -> "Any":
+    return function  # MicroPython hands Python callables to JavaScript as they are
+
+
+def once(function: "Callable[..., Any]") -> "Any":
+    return function
+
+
+def release(proxy: "Any") -> None:
+    pass
