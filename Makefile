@@ -47,6 +47,7 @@ $(FLIT):
 $(WHEEL): $(SOURCES) $(FLIT)
 	rm -rf $(WHEEL_DIR)
 	PYTHONPATH=$(FLIT) $(PYTHON) -m flit_core.wheel --outdir $(WHEEL_DIR) .
+	$(PYTHON) tools/zip_dirs.py $(WHEEL)  # PyScript unzips it under MicroPython: see the tool
 
 # Debian's browser and driver; never a browser download of a test tool's own.
 chromium:

@@ -32,8 +32,13 @@ REFRESH_TOKEN_PATTERN = re.compile(r"rt_[A-Za-z0-9]{40}")
 REFRESH_COOKIE_MAX_AGE = 525600  # seconds, as lucia-sveltekit 0.10 sets it
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 HYDRATION_MARK = "<!--lucia:hydration-->"
-#: The demo's two app pages: what they show, and the PyScript tag each uses.
-APP_PAGES = {"/": ("<py-script>", "py-script"), "/app-py": ('<script type="py">', 'script type="py"')}
+#: The demo's app pages: what they show, the PyScript tag each uses, and its interpreter.
+APP_PAGES = {
+    "/": ("<py-script>", "py-script", "/pyscript/pyodide/pyodide.mjs"),
+    "/app-py": ('<script type="py">', 'script type="py"', "/pyscript/pyodide/pyodide.mjs"),
+    "/app-mpy": ('<script type="mpy"> (MicroPython)', 'script type="mpy"',
+                 "/pyscript/micropython/micropython.mjs"),
+}
 
 
 @dataclass
@@ -325,14 +330,14 @@ class Handler(SimpleHTTPRequestHandler):
         """The demo app page, with the user hydrated (``?hydration=`` overrides the setting)."""
         user, expires, cookies = self.current_user()
         mode = self.query().get("hydration", [self.app.config.hydration])[0]
-        kind, tag = APP_PAGES[route]
-        config = json.dumps({"interpreter": "/pyscript/pyodide/pyodide.mjs",
-                             "packages": [self.wheel_url()]})
+        kind, tag, interpreter = APP_PAGES[route]
+        config = json.dumps({"interpreter": interpreter, "packages": [self.wheel_url()]})
         script = f"<{tag} src=\"/static/demo_app.py\" config='{config}'></{tag.split()[0]}>"
         text = (
             with_user((STATIC_DIR / "app.html").read_text(), user, mode)
             .replace("{{session_expires}}", str(expires or ""))
             .replace("{{page_kind}}", html.escape(kind))
+            .replace("{{interpreter}}", "MicroPython" if "micropython" in interpreter else "Pyodide")
             .replace("{{app_script}}", script)
         )
         self.respond(200, text.encode(), "text/html; charset=utf-8", cookies)

@@ -1,14 +1,15 @@
 """The demo app: the user from the page, a live expiry countdown, refresh and sign-out.
 
-Loaded by both demo pages (``<py-script>`` and ``<script type="py">``). User data
-is only ever written with ``textContent``: it is shown as text, never as HTML.
+Loaded by every demo page (``<py-script>`` and ``<script type="py">`` under Pyodide,
+``<script type="mpy">`` under MicroPython): the same code runs in both interpreters.
+User data is only ever written with ``textContent``: it is shown as text, never as HTML.
 """
 
 import asyncio
 import time
 
 import js
-from pyodide.ffi import create_proxy
+from pyscript.ffi import create_proxy
 
 from lucia_pyodide import (
     LuciaError,
@@ -23,6 +24,16 @@ from lucia_pyodide import (
 
 def element(name):
     return js.document.getElementById(name)
+
+
+def clock(ms):
+    """``HH:MM:SS`` local time of an instant in ms (``time.strftime`` differs in MicroPython)."""
+    return js.Date.new(ms).toTimeString()[:8]
+
+
+def start(coroutine):
+    """Run ``coroutine`` as a task: MicroPython's asyncio has no ``ensure_future``."""
+    return getattr(asyncio, "ensure_future", asyncio.create_task)(coroutine)
 
 
 def set_status(text, kind=""):
@@ -42,7 +53,7 @@ def show_expiry():
     js.document.querySelector("main").dataset.expires = str(expires)
     left = max(0, (expires - time.time() * 1000) / 1000)
     hours, rest = divmod(int(left), 3600)
-    stamp = time.strftime("%H:%M:%S", time.localtime(expires / 1000))
+    stamp = clock(expires)
     element("expires").textContent = f"in {hours}h {rest // 60:02d}m {rest % 60:02d}s (at {stamp})"
 
 
@@ -78,7 +89,7 @@ async def on_sign_out(event):
 
 def log_event(text):
     item = js.document.createElement("li")
-    item.textContent = f"{time.strftime('%H:%M:%S')} {text}"
+    item.textContent = f"{clock(js.Date.now())} {text}"
     events = element("events")
     events.insertBefore(item, events.firstChild)
 
@@ -88,7 +99,7 @@ def on_session_change(event):
     where = "another tab" if event.remote else "this tab"
     until = ""
     if event.expires:
-        until = " until " + time.strftime("%H:%M:%S", time.localtime(event.expires / 1000))
+        until = " until " + clock(event.expires)
     log_event(f"{event.type} ({where}){until}")
     if event.type == "SESSION_REFRESHED":
         state["expires"] = event.expires
@@ -115,9 +126,9 @@ def main():
     element("username").textContent = str(user.attributes.get("username", "(no username)"))
     element("user-id").textContent = user.user_id
     # Proxies live as long as the page: the buttons need them until it unloads.
-    element("refresh").addEventListener("click", create_proxy(on_refresh))
-    element("sign-out").addEventListener("click", create_proxy(on_sign_out))
-    state["ticker"] = asyncio.ensure_future(tick())  # keep a reference: tasks are weakly held
+    element("refresh").addEventListener("click", create_proxy(lambda event: start(on_refresh(event))))
+    element("sign-out").addEventListener("click", create_proxy(lambda event: start(on_sign_out(event))))
+    state["ticker"] = start(tick())  # keep a reference: tasks are weakly held
     # Keep the session alive (refreshed `margin` s before expiry, one tab at a time) and
     # hear sign-outs from other tabs. ?margin= and ?min_interval= shorten it for the
     # multi-tab test.

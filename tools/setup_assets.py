@@ -1,4 +1,6 @@
-"""Fetch Pyodide (npm), PyPI wheels and PyScript (npm) into build/, offline-ready and idempotent.
+"""Fetch Pyodide and MicroPython (npm), PyPI wheels and PyScript (npm) into build/, offline-ready.
+
+Idempotent: a second run returns at once.
 
 Pyodide's npm package has no packages; the ones tests and PyScript need
 (micropip, pytest and their dependencies) are pure-Python wheels fetched from
@@ -20,6 +22,8 @@ from pathlib import Path
 
 PYODIDE_VERSION = "314.0.7"
 PYSCRIPT_VERSION = "0.7.31"
+#: The MicroPython build PyScript 0.7.31 loads for `<script type="mpy">` (its default version).
+MICROPYTHON_VERSION = "1.28.0-6"
 #: Packages whose dependency closure (from the lock) goes into the dist dir.
 ROOT_PACKAGES = ("micropip", "pytest", "tblib")
 #: What PyScript's `packages` config needs for the demo: micropip and its dependencies.
@@ -107,13 +111,17 @@ def setup_pyodide(dist: Path, cache: Path, roots: tuple[str, ...]) -> None:
 
 
 def setup_pyscript(pyscript: Path, dist: Path, cache: Path) -> None:
-    """PyScript's dist as ``pyscript/``, with the (hash-patched) Pyodide under ``pyscript/pyodide``."""
+    """PyScript's dist as ``pyscript/``, with the (hash-patched) Pyodide under ``pyscript/pyodide``
+    and MicroPython under ``pyscript/micropython``."""
     extract_package(npm_pack(f"@pyscript/core@{PYSCRIPT_VERSION}", cache), pyscript, "dist")
     shutil.copytree(dist, pyscript / "pyodide", dirs_exist_ok=True)
+    micropython = npm_pack(f"@micropython/micropython-webassembly-pyscript@{MICROPYTHON_VERSION}", cache)
+    extract_package(micropython, pyscript / "micropython")
 
 
 def key_for(roots: tuple[str, ...]) -> str:
-    return f"pyodide {PYODIDE_VERSION}, pyscript {PYSCRIPT_VERSION}, {','.join(roots)}"
+    return (f"pyodide {PYODIDE_VERSION}, pyscript {PYSCRIPT_VERSION}, "
+            f"micropython {MICROPYTHON_VERSION}, {','.join(roots)}")
 
 
 def setup(build: Path, roots: tuple[str, ...]) -> None:
@@ -123,7 +131,8 @@ def setup(build: Path, roots: tuple[str, ...]) -> None:
     done = stamp.read_text() if stamp.exists() else ""
     if done in {key_for(roots), key_for(ROOT_PACKAGES)}:
         return
-    print(f"setting up Pyodide {PYODIDE_VERSION} and PyScript {PYSCRIPT_VERSION} "
+    print(f"setting up Pyodide {PYODIDE_VERSION}, MicroPython {MICROPYTHON_VERSION} and "
+          f"PyScript {PYSCRIPT_VERSION} "
           f"(with {', '.join(roots)}) in {build}", flush=True)
     with tempfile.TemporaryDirectory(dir=build.parent if build.parent.exists() else None) as tmp:
         new_dist, new_pyscript = Path(tmp) / "pyodide", Path(tmp) / "pyscript"

@@ -1,8 +1,9 @@
 """The demo app end to end, as a person uses it, in headless Chromium (Debian's).
 
 Sign up, sign in, see the user, refresh (expiry grows), sign out (lands on /login,
-and the next load is signed out), on both the <py-script> and <script type="py">
-pages, with every request staying on 127.0.0.1.
+and the next load is signed out), on the <py-script> and <script type="py"> pages
+(Pyodide) and the <script type="mpy"> page (MicroPython), with every request staying
+on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def submit(driver: WebDriver, form: str, username: str, password: str) -> None:
     WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old_page))
 
 
-@pytest.mark.parametrize("page", ["/", "/app-py"])
+@pytest.mark.parametrize("page", ["/", "/app-py", "/app-mpy"])
 def test_sign_up_sign_in_refresh_sign_out(browser: WebDriver, demo_url: str, page: str) -> None:
     name = "<b>eve</b>" + page.strip("/").replace("-", "")
     browser.get(demo_url + "/login")
