@@ -94,8 +94,9 @@ def refresh_result(response: "HttpResponse", *, now_ms: int, session_lifetime_ms
     if type(expires) is not int or not 0 < expires <= MAX_EXPIRES_MS:
         raise LuciaError(
             UNKNOWN_ERROR,
+            # Both parts f-strings: MicroPython formats a literal joined to one too.
             f"{what}: HTTP {response.status} with {excerpt(response.body)}, "
-            "expected {\"expires\": <ms since the epoch>}",
+            f'expected {{"expires": <ms since the epoch>}}',
             status=response.status,
         )
     return expires

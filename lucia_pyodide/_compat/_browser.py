@@ -31,21 +31,12 @@ class BrowserPage:
         self._ffi = ffi
 
     def page_data_json(self) -> "str | None":
-        ffi = self._ffi
         if not _has(js.globalThis, "_lucia_page_data"):
             return None
         try:
-            value = ffi.call(js.Reflect.get, None, js.globalThis, "_lucia_page_data")
-            if ffi.undefined(value):  # declared but never set
-                return None
-            text = ffi.stringify(value)
+            return self._ffi.global_json("_lucia_page_data")  # None: declared but never set
         except JsCallError as err:
             raise LuciaError(AUTH_INVALID_USER_DATA, f"_lucia_page_data: {err}") from None
-        if not isinstance(text, str):
-            raise LuciaError(
-                AUTH_INVALID_USER_DATA, "_lucia_page_data: not JSON data (a function or symbol?)"
-            )
-        return text
 
     def user_script_text(self) -> "str | None":
         ffi = self._ffi

@@ -128,7 +128,7 @@ def _plain(root: "Any") -> "Any":
         if isinstance(value, float):
             parent[slot] = value if value - value == 0 else None  # NaN, infinities: null, as JSON
             continue
-        if undefined(value):
+        if _undefined(value):
             parent[slot] = None
             continue
         if depth >= _MAX_DEPTH:
@@ -144,12 +144,12 @@ def _plain(root: "Any") -> "Any":
             parent[slot] = members
             for key in js.Object.keys(value):
                 member = _own(value, key)
-                if not undefined(member):  # as JSON.stringify does: left out
+                if not _undefined(member):  # as JSON.stringify does: left out
                     members[key] = None  # keeps the members' order
                     todo.append((member, depth + 1, members, key))
         else:
             kind = js.Object.prototype.toString.call(value)
-            raise _NotJson(f"holds a {kind}, which JSON cannot carry")
+            raise _NotJson(f"not JSON data: it holds a {kind}")
     return top[0]
 
 
@@ -163,16 +163,17 @@ def _own(container: "Any", key: "Any") -> "Any":
     return described.value
 
 
-def stringify(value: "Any") -> "str | None":
+def global_json(name: str) -> "str | None":
     try:
-        return json.dumps(_plain(value))
+        value = _own(js.globalThis, name)
+        return None if _undefined(value) else json.dumps(_plain(value))
     except _NotJson as err:
         raise JsCallError(str(err)) from None
 def missing(value: object) -> bool:
-    return value is None or undefined(value)
+    return value is None or _undefined(value)
 
 
-def undefined(value: object) -> bool:
+def _undefined(value: object) -> bool:
     return type(value).__name__ == "undefined"  # MicroPython: null is None
 
 

@@ -72,9 +72,14 @@ def call(function: "Any", this: "Any", *args: "Any") -> "Any":
 call_soon = call
 
 
-def stringify(value: "Any") -> "str | None":
+def global_json(name: str) -> "str | None":
+    value = call(js.Reflect.get, None, js.globalThis, name)
+    if value is None:  # undefined
+        return None
     text = call(js.JSON.stringify, js.JSON, value)
-    return text if isinstance(text, str) else None
+    if not isinstance(text, str):
+        raise JsCallError("not JSON data (a function or symbol?)")
+    return text
 
 
 def global_value(name: str) -> "Any":
@@ -82,11 +87,7 @@ def global_value(name: str) -> "Any":
 
 
 def missing(value: object) -> bool:
-    return value is None or value is jsnull
-
-
-def undefined(value: object) -> bool:
-    return value is None  # Pyodide: undefined is None, null is jsnull
+    return value is None or value is jsnull  # Pyodide: undefined is None, null is jsnull
 
 
 def proxy(function: "Callable[..., Any]") -> "Any":

@@ -111,8 +111,8 @@ class Ffi(Protocol):
 
     In MicroPython a JavaScript exception cannot be caught: thrown into Python it ends
     the script, and even one JavaScript catches itself leaves MicroPython unable to
-    raise across a function call. So what may throw goes through ``stringify``,
-    ``global_value`` or ``call_soon``, which never throw there.
+    raise across a function call. So what may throw goes through ``global_json``,
+    ``global_value`` or ``call_soon``, which never let JavaScript throw there.
     """
 
     def call(self, function: "Any", this: "Any", *args: "Any") -> "Any":
@@ -127,8 +127,9 @@ class Ffi(Protocol):
         ``JsCallError`` (Pyodide) or is logged (MicroPython)."""
         ...
 
-    def stringify(self, value: "Any") -> "str | None":
-        """``JSON.stringify(value)``; ``JsCallError`` (saying why) for what JSON cannot carry."""
+    def global_json(self, name: str) -> "str | None":
+        """``globalThis[name]`` as JSON text (``None``: undefined); ``JsCallError`` saying why
+        for what JSON cannot carry or what throws when read."""
         ...
 
     def global_value(self, name: str) -> "Any":
@@ -138,10 +139,6 @@ class Ffi(Protocol):
 
     def missing(self, value: object) -> bool:
         """Whether ``value`` is JS ``null`` or ``undefined``."""
-        ...
-
-    def undefined(self, value: object) -> bool:
-        """Whether ``value`` is JS ``undefined`` (the interpreters map it differently)."""
         ...
 
     def proxy(self, function: "Callable[..., Any]") -> "Any":

@@ -1,9 +1,11 @@
-"""In-Pyodide tests: the reference server *is* pytest-pyodide's web server.
+"""In-browser tests, in Pyodide and in MicroPython: the reference server *is* pytest-pyodide's.
 
-The test page (``module_test.html``) and Pyodide are served by the reference
-server itself, so requests from Pyodide in Chromium are same-origin, carry the
-page's ``Origin`` and real cookies, exactly as on a user's page. Each module's
-Pyodide installs the built wheel over HTTP, as a page would.
+The test page (``module_test.html``), Pyodide and MicroPython are served by the
+reference server itself, so requests from either interpreter in Chromium are
+same-origin, carry the page's ``Origin`` and real cookies, exactly as on a user's
+page. Each module's Pyodide installs the built wheel over HTTP, as a page would;
+MicroPython gets the same wheel's files written into its file system
+(``interpreters.py``). Every test runs in {node, chrome} x {pyodide, micropython}.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,8 @@ import pytest_pyodide
 
 from refserver.server import App, Config, start_in_thread
 from refserver.store import Store
+
+from .interpreters import MICROPYTHON, Interpreter
 
 TESTKIT = Path(__file__).with_name("lucia_testkit.py")
 
@@ -33,7 +38,8 @@ def refserver_app(request: pytest.FixtureRequest) -> App:
     dist = Path(request.config.option.dist_dir).resolve()
     templates = Path(pytest_pyodide.__file__).parent / "_templates"
     wheel_dir = Path(request.config.getoption("--wheel")).resolve().parent
-    mounts = [("/", templates), ("/", dist), ("/wheels", wheel_dir)]
+    mounts = [("/", templates), ("/", dist), ("/wheels", wheel_dir),
+              ("/micropython", MICROPYTHON.parent)]
     return App(Store(), Config(test_api=True), mounts=mounts)
 
 
@@ -55,15 +61,34 @@ def server_url(web_server_main: tuple[str, int, Path]) -> str:
     return f"http://{host}:{port}"
 
 
+@pytest.fixture(scope="module", params=["pyodide", "micropython"])
+def interpreter_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def wheel_files(wheel: Path) -> dict[str, str]:
+    """The wheel's Python files by their path in MicroPython's file system (``/lib``)."""
+    with zipfile.ZipFile(wheel) as archive:
+        return {f"/lib/{name}": archive.read(name).decode() for name in archive.namelist()
+                if name.startswith("lucia_pyodide/") and name.endswith(".py")}
+
+
 @pytest.fixture(scope="module")
-def lucia_module(selenium_module_scope: Any, request: pytest.FixtureRequest, server_url: str) -> Any:
-    """A Pyodide (per module and runtime) with the wheel and the test kit installed."""
+def lucia_module(selenium_module_scope: Any, request: pytest.FixtureRequest, server_url: str,
+                 interpreter_name: str) -> Iterator[Interpreter]:
+    """An interpreter (per module, runtime and interpreter) with the wheel and the test kit."""
     selenium = selenium_module_scope
-    wheel = Path(request.config.getoption("--wheel")).name
+    target = Interpreter(selenium, interpreter_name)
+    wheel = Path(request.config.getoption("--wheel"))
+    if interpreter_name == "micropython":
+        target.install({**wheel_files(wheel), "/lib/lucia_testkit.py": TESTKIT.read_text()})
+        yield target
+        target.close()
+        return
     errors = selenium.run_js(
         f"""
         const errors = [];
-        await pyodide.loadPackage({json.dumps(server_url + "/wheels/" + wheel)},
+        await pyodide.loadPackage({json.dumps(server_url + "/wheels/" + wheel.name)},
                                   {{errorCallback: (m) => errors.push(m)}});
         return errors;
         """
@@ -73,7 +98,7 @@ def lucia_module(selenium_module_scope: Any, request: pytest.FixtureRequest, ser
         f"pyodide.FS.writeFile('/home/pyodide/lucia_testkit.py', {json.dumps(TESTKIT.read_text())});"
         f"pyodide.runPython('import sys; sys.path.insert(0, \"/home/pyodide\")');"
     )
-    return selenium
+    yield target
 
 
 def server_call(server_url: str, path: str, payload: dict[str, Any] | None = None) -> Any:
@@ -83,28 +108,28 @@ def server_call(server_url: str, path: str, payload: dict[str, Any] | None = Non
         return json.loads(answer.read() or b"null")
 
 
-@pytest.fixture
-def selenium_lucia(lucia_module: Any, server_url: str) -> Iterator[Any]:
-    """A clean slate per test: server settings and counters, page globals, cookies, client."""
-    selenium = lucia_module
-    server_call(server_url, "/__test__/reset", {})
-    if selenium.browser == "chrome":
-        selenium.driver.delete_all_cookies()
-    selenium.run_js(
-        """
-        delete globalThis._lucia_page_data;
-        if (globalThis.document) {
-            for (const el of document.querySelectorAll('#lucia-user')) el.remove();
-            localStorage.clear();
-        }
-        pyodide.runPython(`
+#: Run before each test, in the test's interpreter: a page, a client and tabs as new.
+RESET = """
 import lucia_pyodide, lucia_testkit
+lucia_testkit.reset_page()
 lucia_testkit.close_all()
-lucia_pyodide.reset_default_client()`);
-        """
-    )
-    selenium.clean_logs()
-    yield selenium
+lucia_pyodide.reset_default_client()
+"""
+
+
+@pytest.fixture
+def selenium_lucia(lucia_module: Interpreter, server_url: str) -> Iterator[Interpreter]:
+    """A clean slate per test: server settings and counters, page globals, cookies, client."""
+    target = lucia_module
+    server_call(server_url, "/__test__/reset", {})
+    if target.browser == "chrome":
+        target.driver.delete_all_cookies()
+    if target.name == "micropython":
+        target.run_micropython(RESET)
+    else:
+        target.run_js(f"pyodide.runPython({json.dumps(RESET)})")
+    target.clean_logs()
+    yield target
 
 
 @pytest.fixture

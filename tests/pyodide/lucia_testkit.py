@@ -1,4 +1,7 @@
-"""Helpers for tests running *inside* Pyodide (copied into its file system).
+"""Helpers for tests running *inside* the interpreter (copied into its file system).
+
+The same file serves Pyodide and MicroPython, so it uses only what both have
+(``js``, ``json``; no ``typing`` at run time, no ``pyodide.*``).
 
 In Chromium the page is on the reference server's origin: the browser sends
 ``Origin`` and keeps the (HttpOnly) cookies itself. Node keeps no cookies and
@@ -6,30 +9,42 @@ sends no ``Origin``, so there the client gets them as explicit headers, as a
 Node program would.
 """
 
-from __future__ import annotations
-
 import json
-from typing import Any
 
 import js
-from pyodide.http import pyfetch
 
 from lucia_pyodide import LuciaClient, LuciaError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 IN_BROWSER = bool(js.Reflect.has(js.globalThis, "document"))
 
 
-async def new_session(server_url: str, username: str = "alice") -> dict[str, Any]:
+def run_js(code: str) -> "Any":
+    """Run JavaScript in the page's global scope (the test page has no CSP)."""
+    return js.eval(code)
+
+
+async def new_session(server_url: str, username: str = "alice") -> "dict[str, Any]":
     """Sign a user in through the server; in a browser its cookies are now set."""
-    response = await pyfetch(
-        server_url + "/__test__/session",
-        method="POST",
-        body=json.dumps({"username": username}),
-        credentials="same-origin",
-    )
+    init = js.Object.new()
+    init.method, init.credentials = "POST", "same-origin"
+    init.body = json.dumps({"username": username})
+    response = await js.fetch(server_url + "/__test__/session", init)
     assert response.status == 200, response.status
-    result: dict[str, Any] = await response.json()
+    result: dict[str, Any] = json.loads(await response.text())
     return result
+
+
+def reset_page() -> None:
+    """No page data, no #lucia-user, an empty localStorage."""
+    js.Reflect.deleteProperty(js.globalThis, "_lucia_page_data")
+    if IN_BROWSER:
+        for element in js.document.querySelectorAll("#lucia-user"):
+            element.remove()
+        js.localStorage.clear()
 
 
 def set_cookies(**cookies: str) -> None:
@@ -38,10 +53,10 @@ def set_cookies(**cookies: str) -> None:
         js.document.cookie = f"{name}={value}; path=/"
 
 
-_clients: list[LuciaClient] = []
+_clients: "list[LuciaClient]" = []
 
 
-def client(server_url: str, cookies: dict[str, str] | None = None, **options: Any) -> LuciaClient:
+def client(server_url: str, cookies: "dict[str, str] | None" = None, **options: "Any") -> LuciaClient:
     """A client for this runtime: same-origin in a browser, explicit headers in Node.
 
     Each is closed by ``close_all()`` before the next test: clients in one page hear
@@ -65,14 +80,14 @@ def close_all() -> None:
         _clients.pop().close()
 
 
-def session_cookies(session: dict[str, Any]) -> dict[str, str] | None:
+def session_cookies(session: "dict[str, Any]") -> "dict[str, str] | None":
     """The cookies to hand ``client()`` for a session: none in a browser (it has them)."""
     if IN_BROWSER:
         return None
     return {"access_token": session["access_token"], "refresh_token": session["refresh_token"]}
 
 
-def set_page_data(value: Any) -> None:
+def set_page_data(value: "Any") -> None:
     """Set ``globalThis._lucia_page_data`` from a JSON-able value, as the server's script does."""
     js.globalThis._lucia_page_data = js.JSON.parse(json.dumps(value))
 
@@ -86,7 +101,7 @@ def set_user_script(text: str) -> None:
     js.document.body.appendChild(element)
 
 
-def get_user_outcome() -> list[str]:
+def get_user_outcome() -> "list[str]":
     """What a fresh client's ``get_user()`` does with the page: ``[code, detail]``.
 
     ``["NO ERROR", ""]`` when it returned; ``["ESCAPED", repr]`` when anything but a

@@ -11,12 +11,12 @@ import time
 from typing import Any
 
 import pytest
-from pytest_pyodide import run_in_pyodide
 
 from ..unit.test_redirect import UNSAFE_TARGETS
+from .interpreters import run_in_pyodide_or_micropython
 
 
-@run_in_pyodide
+@run_in_pyodide_or_micropython
 async def _start_sign_out(selenium_lucia: Any, server_url: str, target: str) -> list[Any]:
     import js
     from lucia_testkit import new_session, set_page_data

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_pyodide import run_in_pyodide
-
 from .conftest import server_call
+from .interpreters import run_in_pyodide_or_micropython
 
 EIGHT_HOURS_MS = 8 * 3600_000
 
 
-@run_in_pyodide
+@run_in_pyodide_or_micropython
 async def _refresh(selenium_lucia: Any, server_url: str, options: dict[str, Any]) -> list[Any]:
     import time
 
@@ -41,7 +40,7 @@ def test_refresh_with_empty_body_like_lucia_sveltekit_0_10(
     assert before + lifetime <= expires < before + lifetime + 60_000
 
 
-@run_in_pyodide
+@run_in_pyodide_or_micropython
 async def _refresh_error(selenium_lucia: Any, server_url: str, cookies: Any,
                          headers: Any = None) -> list[Any]:
     from lucia_testkit import client

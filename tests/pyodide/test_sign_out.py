@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_pyodide import run_in_pyodide
+from .interpreters import run_in_pyodide_or_micropython
 
 
-@run_in_pyodide
+@run_in_pyodide_or_micropython
 async def _signed_in_page(selenium_lucia: Any, server_url: str) -> dict[str, Any]:
     """Sign in through the server and hydrate the page with that user, as the server would."""
     from lucia_testkit import new_session, set_page_data
@@ -18,7 +18,7 @@ async def _signed_in_page(selenium_lucia: Any, server_url: str) -> dict[str, Any
     return session
 
 
-@run_in_pyodide
+@run_in_pyodide_or_micropython
 async def _sign_out(selenium_lucia: Any, server_url: str, cookies: Any) -> dict[str, Any]:
     from lucia_testkit import client
 
