@@ -3,8 +3,10 @@
 Sizes (wheel vs the JavaScript client it ports vs Pyodide itself), install+import
 time against Pyodide's own boot, ``get_user()`` per call, and ``refresh_session()``
 against a bare ``pyfetch`` POST and a JavaScript ``fetch`` to the same endpoint, in
-Node and headless Chromium, against the reference server on 127.0.0.1. Prints a
-table and writes the raw samples and summaries as JSON.
+Node and headless Chromium, against the reference server on 127.0.0.1. In Chromium
+also the demo page from navigation to the user shown, under MicroPython and under
+Pyodide (alternating), and the client's own import in MicroPython. Prints a table
+and writes the raw samples and summaries as JSON.
 """
 
 from __future__ import annotations
@@ -106,6 +108,68 @@ def run_chrome(server_url: str, opts: dict[str, Any]) -> dict[str, Any]:
         raise TimeoutError("bench did not finish in Chromium")
 
 
+#: The demo's pages, one per interpreter (refserver.server.APP_PAGES).
+DEMO_PAGES = {"micropython": "/app-mpy", "pyodide": "/app-py"}
+
+_SIGN_IN = """const done = arguments[arguments.length - 1];
+fetch('/__test__/session', {method: 'POST', credentials: 'same-origin',
+                            body: JSON.stringify({username: 'bencher'})}).then(r => done(r.status));"""
+_DOWNLOADED = """return performance.getEntriesByType('resource').concat(
+    performance.getEntriesByType('navigation')).reduce((sum, e) => sum + e.transferSize, 0)"""
+
+
+def wait_value(driver: Any, script: str, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.02)
+    raise TimeoutError(f"no value from {script!r} in {timeout} s on {driver.current_url}")
+
+
+def run_pages(server_url: str, rounds: int, boots: int) -> dict[str, Any]:
+    """The demo page to its user, per interpreter; first visits (cache cleared) and second."""
+    raw: dict[str, Any] = {name: {"first_ms": [], "second_ms": [], "first_bytes": []}
+                           for name in DEMO_PAGES}
+    with chromium() as driver:
+        driver.get(server_url + "/login")
+        assert driver.execute_async_script(_SIGN_IN) == 200
+        for round_ in range(rounds):
+            order = list(DEMO_PAGES) if round_ % 2 == 0 else list(reversed(DEMO_PAGES))
+            for name in order:
+                driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+                for visit in ("first", "second"):
+                    driver.get(server_url + DEMO_PAGES[name])
+                    shown = wait_value(driver, "return document.body.dataset.userShownAt")
+                    raw[name][f"{visit}_ms"].append(float(shown))
+                    if visit == "first":
+                        raw[name]["first_bytes"].append(driver.execute_script(_DOWNLOADED))
+        driver.get(f"{server_url}/bench/micropython.html#{quote(json.dumps({'boots': boots}))}")
+        result = wait_value(driver, "return window.benchResult || window.benchError")
+        if isinstance(result, str):
+            raise RuntimeError(f"the MicroPython client bench failed: {result}")
+        raw["micropython_client"] = result
+    return raw
+
+
+def summarise_pages(raw: dict[str, Any], wheel_bytes: int) -> dict[str, Any]:
+    out: dict[str, Any] = {name: {key: summary(values) for key, values in raw[name].items()}
+                           for name in DEMO_PAGES}
+    mpy, pyo = raw["micropython"], raw["pyodide"]
+    for visit in ("first", "second"):  # per round (the two ran back to back), then the median
+        out[f"ratio_{visit}"] = summary([m / p for m, p in zip(mpy[f"{visit}_ms"],
+                                                               pyo[f"{visit}_ms"], strict=True)])
+    client = raw["micropython_client"]
+    out["micropython_client"] = {key: summary(client[key])
+                                 for key in ("boot_ms", "import_ms", "get_user_first_ms")}
+    page_ms = statistics.median(mpy["first_ms"])
+    out["client_ms_fraction_of_page"] = (statistics.median(client["import_ms"])
+                                         + statistics.median(client["get_user_first_ms"])) / page_ms
+    out["wheel_fraction_of_page_bytes"] = wheel_bytes / statistics.median(mpy["first_bytes"])
+    return out
+
+
 def summarise(raw: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
@@ -164,6 +228,28 @@ def table(report: dict[str, Any]) -> str:
             + ", ".join(f"{objects:+d} objects / {blocks:+d} blocks"
                         for objects, blocks in s["memory_growth_per_1000_calls"]),
         ]
+    pages = report.get("pages")
+    if pages:
+        mpy, pyo, client = pages["micropython"], pages["pyodide"], pages["micropython_client"]
+        rows += [
+            "",
+            "[chrome] the demo page, navigation to the user shown",
+            f"MicroPython, first visit        {fmt(mpy['first_ms'], 'ms', 0)}",
+            f"Pyodide, first visit            {fmt(pyo['first_ms'], 'ms', 0)}",
+            f"ratio MicroPython / Pyodide     {fmt(pages['ratio_first'], 'x', 3)}",
+            f"MicroPython, second visit       {fmt(mpy['second_ms'], 'ms', 0)}",
+            f"Pyodide, second visit           {fmt(pyo['second_ms'], 'ms', 0)}",
+            f"ratio MicroPython / Pyodide     {fmt(pages['ratio_second'], 'x', 3)}",
+            f"downloaded, first visit         MicroPython {mpy['first_bytes']['median']:,.0f} B, "
+            f"Pyodide {pyo['first_bytes']['median']:,.0f} B",
+            "",
+            "[chrome] the client in MicroPython (fresh interpreter each time)",
+            f"MicroPython boot                {fmt(client['boot_ms'], 'ms', 1)}",
+            f"import lucia_pyodide            {fmt(client['import_ms'], 'ms', 1)}",
+            f"get_user() first read           {fmt(client['get_user_first_ms'], 'ms', 2)}",
+            f"client / page-to-user           {100 * pages['client_ms_fraction_of_page']:.1f}% of time, "
+            f"wheel {100 * pages['wheel_fraction_of_page_bytes']:.1f}% of the bytes",
+        ]
     return "\n".join(rows)
 
 
@@ -182,7 +268,7 @@ def main() -> None:
     dist = BUILD / "pyodide"
     app = App(Store(), Config(test_api=True), mounts=[
         ("/pyodide", dist), ("/wheels", wheel.parent), ("/bench", ROOT / "bench"),
-        ("/bench-wheels", bench_dir)])
+        ("/bench-wheels", bench_dir), ("/pyscript", BUILD / "pyscript")])
     server = start_in_thread(app)
     url = f"http://127.0.0.1:{server.server_port}"
     reps = {"boots": 2, "rounds": 3, "calls": 20} if args.quick else {
@@ -219,6 +305,10 @@ def main() -> None:
                 raw = run_chrome(url, opts)
             report["raw"][runtime] = raw
             report["runtimes"][runtime] = summarise(raw)
+        if "chrome" in args.runtimes.split(","):
+            raw_pages = run_pages(url, reps["boots"], reps["boots"])
+            report["raw"]["pages"] = raw_pages
+            report["pages"] = summarise_pages(raw_pages, wheel.stat().st_size)
     finally:
         server.shutdown()
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -320,11 +320,18 @@ class Handler(SimpleHTTPRequestHandler):
     # -- pages and forms ---------------------------------------------------------------
     def wheel_url(self) -> str:
         """URL of the newest lucia_pyodide wheel among the mounts (for the PyScript config)."""
+        found = self.wheel()
+        if found is None:
+            return "/wheels/missing-run-make-wheel.whl"
+        return f"{found[0].rstrip('/')}/{found[1].name}"
+
+    def wheel(self) -> tuple[str, Path] | None:
+        """The newest lucia_pyodide wheel among the mounts: (mount prefix, file)."""
         for prefix, directory in self.app.mounts:
             wheels = sorted(directory.glob("lucia_pyodide-*-py3-none-any.whl"))
             if wheels:
-                return f"{prefix.rstrip('/')}/{wheels[-1].name}"
-        return "/wheels/missing-run-make-wheel.whl"
+                return prefix, wheels[-1]
+        return None
 
     def render_app(self, route: str) -> None:
         """The demo app page, with the user hydrated (``?hydration=`` overrides the setting)."""

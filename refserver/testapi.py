@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,7 +123,8 @@ def stats(handler: Handler) -> None:
 
 
 def lab(handler: Handler) -> None:
-    """A page that boots Pyodide with the wheel under a strict CSP, for tests to drive.
+    """A page that boots Pyodide (or, ``?interpreter=micropython``, MicroPython) with the
+    wheel under a strict CSP, for tests to drive.
 
     The user is hydrated the JSON-tag way (an inline script would be refused by the
     policy), and a page load refreshes a session from its refresh token, as any page does.
@@ -130,8 +132,10 @@ def lab(handler: Handler) -> None:
     from .server import with_user  # noqa: PLC0415 - a cycle otherwise
 
     user, _expires, cookies = handler.current_user()
+    interpreter = handler.query().get("interpreter", ["pyodide"])[0]
     text = with_user((LAB_DIR / "lab.html").read_text(), user, "script")
-    text = text.replace("{{wheel}}", handler.wheel_url())
+    text = text.replace("{{wheel}}", handler.wheel_url()).replace(
+        "{{interpreter}}", "micropython" if interpreter == "micropython" else "pyodide")
     headers = [("Content-Security-Policy", LAB_CSP), *cookies]
     handler.respond(200, text.encode(), "text/html; charset=utf-8", headers)
 
@@ -143,6 +147,19 @@ def lab_module(handler: Handler) -> None:
     handler.respond(200, (LAB_DIR / "lab.mjs").read_bytes(), "text/javascript")
 
 
+def wheel_files(handler: Handler) -> None:
+    """The wheel's Python files, ``{path: text}``: the MicroPython lab writes them into its
+    file system (what PyScript does with the wheel; the lab loads no PyScript)."""
+    found = handler.wheel()
+    if found is None:
+        handler.respond(404, b'{"error": "no wheel: run make wheel"}', "application/json")
+        return
+    with zipfile.ZipFile(found[1]) as wheel:
+        files = {name: wheel.read(name).decode() for name in wheel.namelist() if name.endswith(".py")}
+    handler.respond(200, json.dumps(files).encode(), "application/json")
+
+
 GET: dict[str, Callable[[Handler], None]] = {
     "/__test__/stats": stats, "/__test__/lab": lab, "/__test__/lab.mjs": lab_module,
+    "/__test__/wheel-files": wheel_files,
 }

@@ -125,6 +125,7 @@ def main():
     element("signed-in").hidden = False
     element("username").textContent = str(user.attributes.get("username", "(no username)"))
     element("user-id").textContent = user.user_id
+    js.document.body.dataset.userShownAt = str(js.performance.now())  # page-to-user (make bench)
     # Proxies live as long as the page: the buttons need them until it unloads.
     element("refresh").addEventListener("click", create_proxy(lambda event: start(on_refresh(event))))
     element("sign-out").addEventListener("click", create_proxy(lambda event: start(on_sign_out(event))))

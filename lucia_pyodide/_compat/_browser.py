@@ -31,10 +31,8 @@ class BrowserPage:
         self._ffi = ffi
 
     def page_data_json(self) -> "str | None":
-        if not _has(js.globalThis, "_lucia_page_data"):
-            return None
         try:
-            return self._ffi.global_json("_lucia_page_data")  # None: declared but never set
+            return self._ffi.global_json("_lucia_page_data")
         except JsCallError as err:
             raise LuciaError(AUTH_INVALID_USER_DATA, f"_lucia_page_data: {err}") from None
 
@@ -112,6 +110,7 @@ class BrowserTabs:
             js.document.addEventListener("visibilitychange", self._proxies[-1])
         if not _has(js.globalThis, "BroadcastChannel"):
             return False
+        self._storage()  # in MicroPython, the first read starts here and is done by first use
         from .._tabs import CHANNEL  # noqa: PLC0415 - tab sync loads on first use
 
         self._channel = ffi.call(js.Reflect.construct, None, js.BroadcastChannel, js.Array.of(CHANNEL))

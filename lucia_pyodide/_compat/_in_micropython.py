@@ -86,27 +86,33 @@ def call_soon(function: "Any", this: "Any", *args: "Any") -> None:
     js.Promise.resolve(js.Array.of(*args)).then(apply).then(None, _report)
 
 
-#: globalThis values read in a microtask: the value, or _PENDING / _FAILED.
+#: globalThis values as last read in a microtask: the value, or _FAILED; and which
+#: names have a read in flight.
 _globals: "dict[str, Any]" = {}
-_PENDING, _FAILED = object(), object()
+_reading: "set[str]" = set()
+_FAILED = object()
 
 
 def global_value(name: str) -> "Any":
-    state = _globals.get(name)
-    if state is None:
-        _globals[name] = _PENDING
+    # Answers from the last read (None before the first is done) and starts the next:
+    # a storage that starts to throw is absent from the read after.
+    if name not in _reading:
+        _reading.add(name)
 
         def got(value: "Any") -> None:
+            _reading.discard(name)
             _globals[name] = value
 
         def failed(error: "Any") -> None:
+            _reading.discard(name)
+            if _globals.get(name) is not _FAILED:
+                _report(error)  # once, not on every read of a storage that stays blocked
             _globals[name] = _FAILED
-            _report(error)
 
         read = _REFLECT.get.bind(None, js.globalThis, name)  # receiver: the resolved globalThis
         js.Promise.resolve(js.globalThis).then(read).then(got, failed)
-        return None
-    return None if state is _PENDING or state is _FAILED else state
+    value = _globals.get(name)
+    return None if value is _FAILED else value
 
 
 class _NotJson(Exception):
@@ -164,6 +170,8 @@ def _own(container: "Any", key: "Any") -> "Any":
 
 
 def global_json(name: str) -> "str | None":
+    if not js.Reflect.has(js.globalThis, name):
+        return None
     try:
         value = _own(js.globalThis, name)
         return None if _undefined(value) else json.dumps(_plain(value))

@@ -73,6 +73,9 @@ call_soon = call
 
 
 def global_json(name: str) -> "str | None":
+    # Even asking whether it exists may run a getter (Node's vm sandboxes do).
+    if not call(js.Reflect.has, None, js.globalThis, name):
+        return None
     value = call(js.Reflect.get, None, js.globalThis, name)
     if value is None:  # undefined
         return None

@@ -128,8 +128,8 @@ class Ffi(Protocol):
         ...
 
     def global_json(self, name: str) -> "str | None":
-        """``globalThis[name]`` as JSON text (``None``: undefined); ``JsCallError`` saying why
-        for what JSON cannot carry or what throws when read."""
+        """``globalThis[name]`` as JSON text (``None``: no such global, or undefined);
+        ``JsCallError`` saying why for what JSON cannot carry or what throws when read."""
         ...
 
     def global_value(self, name: str) -> "Any":

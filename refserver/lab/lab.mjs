@@ -1,16 +1,39 @@
-// The lab page's module: boot Pyodide from this server, install the wheel, and let
-// tests run Python with `labRun(code)` (the code's last expression is the result).
-// Served under `script-src 'self' 'wasm-unsafe-eval'`: nothing here is evaluated from
-// a string, and neither may the client be.
-import { loadPyodide } from "/pyscript/pyodide/pyodide.mjs";
+// The lab page's module: boot the page's interpreter from this server (Pyodide, or
+// MicroPython with ?interpreter=micropython), install the wheel, and let tests run
+// Python with `labRun(code)`. Pyodide gives back the code's last expression; for
+// MicroPython the test driver (tests/e2e/lab.py) rewrites that expression to leave
+// its JSON in globalThis._lab_out. Served under `script-src 'self' 'wasm-unsafe-eval'`:
+// nothing here is evaluated from a string, and neither may the client be.
 
-try {
+async function pyodideLab() {
+  const { loadPyodide } = await import("/pyscript/pyodide/pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: "/pyscript/pyodide/" });
   await pyodide.loadPackage(new URL(document.body.dataset.wheel, location.href).href);
-  window.labRun = async (code) => {
+  return async (code) => {
     const result = await pyodide.runPythonAsync(code);
     return result && result.toJs ? result.toJs({ dict_converter: Object.fromEntries }) : result;
   };
+}
+
+async function microPythonLab() {
+  const { loadMicroPython } = await import("/pyscript/micropython/micropython.mjs");
+  const mp = await loadMicroPython();
+  // The wheel's files, as PyScript's `packages` would unzip them (the lab has no PyScript).
+  const files = await (await fetch("/__test__/wheel-files")).json();
+  for (const [path, text] of Object.entries(files)) {
+    mp.FS.mkdirTree("/lib/" + path.slice(0, path.lastIndexOf("/")));
+    mp.FS.writeFile("/lib/" + path, text);
+  }
+  return async (code) => {
+    globalThis._lab_out = undefined;
+    await mp.runPythonAsync(code);
+    return globalThis._lab_out === undefined ? null : JSON.parse(globalThis._lab_out);
+  };
+}
+
+try {
+  const micro = document.body.dataset.interpreter === "micropython";
+  window.labRun = await (micro ? microPythonLab() : pyodideLab());
   document.body.dataset.ready = "true";
 } catch (error) {
   document.body.dataset.failed = String(error);

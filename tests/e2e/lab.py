@@ -1,13 +1,16 @@
-"""Driving the reference server's lab page: real tabs of Pyodide with the wheel, under strict CSP.
+"""Driving the reference server's lab page: real tabs of Pyodide or MicroPython with the wheel.
 
-``Lab`` opens tabs on ``/__test__/lab`` (Pyodide and the wheel, the user hydrated
-by the server, ``script-src 'self' 'wasm-unsafe-eval'``) and runs Python in them:
-``run`` waits for the result, ``start``/``result`` let several tabs run at once.
-The Python's last expression is the result; give back plain data (JSON-able).
+``Lab`` opens tabs on ``/__test__/lab`` (the interpreter and the wheel, the user
+hydrated by the server, ``script-src 'self' 'wasm-unsafe-eval'``) and runs Python in
+them: ``run`` waits for the result, ``start``/``result`` let several tabs run at once.
+The Python's last expression is the result; give back plain data (JSON-able). The
+code must run in both interpreters: for MicroPython, which has no "last expression"
+result, ``for_micropython`` rewrites it to leave that value as JSON for the page.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import textwrap
@@ -25,11 +28,31 @@ labRun(arguments[0]).then(r => { window.labResult = {ok: r}; },
                           e => { window.labResult = {error: String(e)}; });"""
 
 
-class Lab:
-    """Tabs of one browser on one origin (``base``: 127.0.0.1 is secure, lucia.test is not)."""
+def for_micropython(code: str) -> str:
+    """``code`` with its last expression's value left in ``globalThis._lab_out`` as JSON."""
+    tree = compile(textwrap.dedent(code), "<lab>", "exec",
+                   flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    assert isinstance(tree, ast.Module)
+    last = tree.body[-1] if tree.body else None
+    value = last.value if isinstance(last, ast.Expr) else ast.Constant(None)
+    if isinstance(last, ast.Expr):
+        tree.body.pop()
+    keep = ast.parse("import json as _json, js as _js\n_js.globalThis._lab_out = _json.dumps(None)")
+    assign = keep.body[1]
+    assert isinstance(assign, ast.Assign) and isinstance(assign.value, ast.Call)
+    assign.value.args = [value]
+    tree.body.extend(keep.body)
+    return ast.unparse(ast.fix_missing_locations(tree))
 
-    def __init__(self, driver: WebDriver, base: str, server_url: str) -> None:
+
+class Lab:
+    """Tabs of one browser on one origin (``base``: 127.0.0.1 is secure, lucia.test is not),
+    running ``interpreter`` ("pyodide" or "micropython")."""
+
+    def __init__(self, driver: WebDriver, base: str, server_url: str,
+                 interpreter: str = "pyodide") -> None:
         self.driver, self.base, self.server_url = driver, base, server_url
+        self.interpreter = interpreter
         self.tabs: list[str] = []
 
     def call(self, path: str, payload: dict[str, Any] | None = None) -> Any:
@@ -79,7 +102,7 @@ class Lab:
     def reload(self, handle: str) -> None:
         """Load the lab page in a tab (a page load: the server may rotate the tokens)."""
         self.driver.switch_to.window(handle)
-        open_booted(self.driver, self.base + "/__test__/lab",
+        open_booted(self.driver, f"{self.base}/__test__/lab?interpreter={self.interpreter}",
                     "document.body.dataset.ready || document.body.dataset.failed")
         failed = self.driver.execute_script("return document.body.dataset.failed")
         if failed:
@@ -87,7 +110,9 @@ class Lab:
 
     def start(self, handle: str, code: str) -> None:
         self.driver.switch_to.window(handle)
-        self.driver.execute_script(_START, textwrap.dedent(code))
+        code = textwrap.dedent(code)
+        self.driver.execute_script(_START, for_micropython(code) if self.interpreter == "micropython"
+                                   else code)
 
     def result(self, handle: str, timeout: float = 60) -> Any:
         self.driver.switch_to.window(handle)

@@ -78,6 +78,14 @@ def lucia_module(selenium_module_scope: Any, request: pytest.FixtureRequest, ser
                  interpreter_name: str) -> Iterator[Interpreter]:
     """An interpreter (per module, runtime and interpreter) with the wheel and the test kit."""
     selenium = selenium_module_scope
+    if selenium.browser == "chrome" and not selenium.driver.current_url.endswith("/module_test.html"):
+        # A test of the other interpreter navigated the shared page away: a new one, as
+        # pytest-pyodide makes it.
+        selenium.prepare_driver()
+        selenium.javascript_setup()
+        selenium.load_pyodide()
+        selenium.initialize_pyodide()
+        selenium.save_state()
     target = Interpreter(selenium, interpreter_name)
     wheel = Path(request.config.getoption("--wheel"))
     if interpreter_name == "micropython":
