@@ -26,9 +26,17 @@ def element(name):
     return js.document.getElementById(name)
 
 
+def now_ms():
+    """Now, in ms: from Python's clock (MicroPython truncates JS integers, so no Date.now())."""
+    return time.time() * 1000
+
+
 def clock(ms):
-    """``HH:MM:SS`` local time of an instant in ms (``time.strftime`` differs in MicroPython)."""
-    return js.Date.new(ms).toTimeString()[:8]
+    """``HH:MM:SS`` local time of an instant in ms (``time.strftime`` differs in MicroPython).
+
+    Handed to JavaScript as a float: MicroPython truncates integers past 32 bits on the way.
+    """
+    return js.Date.new(float(ms)).toTimeString()[:8]
 
 
 def start(coroutine):
@@ -89,7 +97,7 @@ async def on_sign_out(event):
 
 def log_event(text):
     item = js.document.createElement("li")
-    item.textContent = f"{clock(js.Date.now())} {text}"
+    item.textContent = f"{clock(now_ms())} {text}"
     events = element("events")
     events.insertBefore(item, events.firstChild)
 
@@ -105,7 +113,7 @@ def on_session_change(event):
         state["expires"] = event.expires
         show_expiry()
     elif event.type in ("SIGNED_OUT", "SESSION_LOST"):
-        js.document.querySelector("main").dataset.endedAt = str(js.Date.now())
+        js.document.querySelector("main").dataset.endedAt = str(int(now_ms()))
         element("signed-in").hidden = True
         element("signed-out").hidden = False
         what = "signed out" if event.type == "SIGNED_OUT" else "session ended"

@@ -1,6 +1,7 @@
 """MicroPython's side of the browser seam: ``fetch`` through ``js.fetch``, and its ``Ffi``.
 
-MicroPython (1.28, PyScript's build) cannot catch a JavaScript exception: thrown into
+MicroPython (1.28, PyScript's build) truncates JavaScript integers past 32 bits, both
+ways, and cannot catch a JavaScript exception: thrown into
 Python it ends the script, and one thrown and caught inside JavaScript while Python
 waits for the call (``new Promise(executor)`` catching its executor's) leaves it
 unable to raise an exception across a function call afterwards. So nothing here
@@ -166,7 +167,12 @@ def _own(container: "Any", key: "Any") -> "Any":
         return None
     if js.Reflect.has(described, "get"):
         raise _NotJson(f"{key!r} is a getter, not data")
-    return described.value
+    value = described.value
+    if type(value) is int:
+        # MicroPython 1.28 keeps only the low 32 bits of a JavaScript integer (a ms
+        # timestamp comes out wrong, silently): read the number as JSON text instead.
+        value = json.loads(js.JSON.stringify(described))["value"]
+    return value
 
 
 def global_json(name: str) -> "str | None":
