@@ -171,7 +171,7 @@ def _own(container: "Any", key: "Any") -> "Any":
     if type(value) is int:
         # MicroPython 1.28 keeps only the low 32 bits of a JavaScript integer (a ms
         # timestamp comes out wrong, silently): read the number as JSON text instead.
-        value = json.loads(js.JSON.stringify(described))["value"]
+        value = json.loads(str(js.JSON.stringify(described)))["value"]
     return value
 
 
