@@ -13,6 +13,7 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
@@ -37,12 +38,27 @@ def text(driver: WebDriver, element_id: str) -> str:
 
 
 def submit(driver: WebDriver, form: str, username: str, password: str) -> None:
-    """Fill and send a form, and wait for the page it leads to (not the old one still up)."""
-    old_page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.ID, f"{form}-username").send_keys(username)
-    driver.find_element(By.ID, f"{form}-password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, f"#{form}-form button").click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old_page))
+    """Fill and send a form, and wait for the page it leads to (not the old one still up).
+
+    Filled once more if the document changed under it (seen once: Chromium reported the
+    button "does not belong to the document" right after the page was loaded).
+    """
+    for attempt in (1, 2):
+        WebDriverWait(driver, 30).until(
+            lambda d: d.execute_script("return document.readyState") == "complete")
+        old_page = driver.find_element(By.TAG_NAME, "html")
+        try:
+            for field, text in (("username", username), ("password", password)):
+                element = driver.find_element(By.ID, f"{form}-{field}")
+                element.clear()
+                element.send_keys(text)
+            driver.find_element(By.CSS_SELECTOR, f"#{form}-form button").click()
+        except (StaleElementReferenceException, WebDriverException) as err:
+            if attempt == 2 or not ("stale" in str(err) or "does not belong" in str(err)):
+                raise
+            continue
+        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old_page))
+        return
 
 
 @pytest.mark.parametrize("page", ["/", "/app-py", "/app-mpy"])
