@@ -18,9 +18,6 @@ from ._events import (
     AuthEvent,
     EventHub,
 )
-from ._keepalive import KeepAlive
-from ._redirect import check_redirect, join, quote
-from ._responses import logout_result, refresh_result
 from ._tabs import TabSync, now_ms
 from ._user import User, read_page_data, user_from_script_text
 
@@ -31,6 +28,10 @@ if TYPE_CHECKING:
 
     from ._compat._protocols import Page, Tabs, Transport
     from ._events import EventType, Listener
+    from ._keepalive import KeepAlive
+
+# What only some pages use is imported on first use (_redirect, _responses, _keepalive):
+# every module costs a page its compile time, MicroPython's most of all.
 
 logger = logging.getLogger("lucia_pyodide")
 
@@ -39,7 +40,11 @@ DEFAULT_SESSION_LIFETIME_MS = 8 * 60 * 60 * 1000
 
 
 def _join(base_url: "str | None", path: str) -> str:
-    return join(base_url, path) if base_url else path
+    if not base_url:
+        return path
+    from ._redirect import join  # noqa: PLC0415
+
+    return join(base_url, path)
 
 
 #: Why there is no user data at all, by where the client runs (``Page.where()``).
@@ -169,6 +174,8 @@ class LuciaClient:
         path back (``next_param=None`` leaves it off). Corrupt page data raises
         ``LuciaError("AUTH_INVALID_USER_DATA")`` instead: that page is broken, not signed out.
         """
+        from ._redirect import check_redirect, quote  # noqa: PLC0415
+
         target = check_redirect(sign_in, page_origin=self._page.origin(),
                                 allowed_origins=self.allowed_redirect_origins)
         user = self.get_user()
@@ -225,7 +232,7 @@ class LuciaClient:
         check_interval: float = 10.0,
         retry_base: float = 1.0,
         retry_cap: float = 60.0,
-    ) -> KeepAlive:
+    ) -> "KeepAlive":
         """Keep the session alive: refresh ``margin`` seconds before it expires, across tabs.
 
         One tab of the origin refreshes, the others adopt its result. Network errors
@@ -239,6 +246,8 @@ class LuciaClient:
         if self._keep_alive is not None:
             self._keep_alive.stop("replaced")
         self.sync_tabs()
+        from ._keepalive import KeepAlive  # noqa: PLC0415
+
         self._keep_alive = KeepAlive(
             self, margin=margin, min_interval=min_interval, check_interval=check_interval,
             retry_base=retry_base, retry_cap=retry_cap,
@@ -372,6 +381,8 @@ class LuciaClient:
         response = await self._transport.post(
             self.refresh_url, timeout=self.timeout, headers=self.headers
         )
+        from ._responses import refresh_result  # noqa: PLC0415
+
         expires = refresh_result(
             response, now_ms=now_ms(), session_lifetime_ms=self.session_lifetime_ms
         )
@@ -386,6 +397,8 @@ class LuciaClient:
 
     async def _logout(self) -> None:
         """One logout request: returns on success, else raises the ``LuciaError`` it means."""
+        from ._responses import logout_result  # noqa: PLC0415
+
         logout_result(await self._transport.post(
             self.logout_url, timeout=self.timeout, headers=self.headers))
 
@@ -410,6 +423,8 @@ class LuciaClient:
         """
         target = None
         if redirect is not None:
+            from ._redirect import check_redirect  # noqa: PLC0415
+
             target = check_redirect(
                 redirect,
                 page_origin=self._page.origin(),

@@ -9,8 +9,8 @@ import asyncio
 
 import js
 
-from .._errors import AUTH_INVALID_USER_DATA, LuciaError
-from ._protocols import JsCallError, LockTimeout
+from .._errors import AUTH_INVALID_USER_DATA, REQUEST_TIMEOUT, UNKNOWN_ERROR, LuciaError
+from ._protocols import HttpResponse, JsCallError, LockTimeout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -18,6 +18,27 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._protocols import Ffi
+
+
+# -- what both fetch transports make of an answer, or of its loss ---------------------
+def redirect_answer(response: "Any") -> "HttpResponse | None":
+    """A redirect, which is never followed, as an answer; ``None`` if ``response`` is none."""
+    if response.type == "opaqueredirect":  # a browser hides where it was sent
+        return HttpResponse(response.status, "", redirected_to="a hidden location")
+    if 300 <= response.status < 400:  # Node shows it
+        location = response.headers.get("location")
+        return HttpResponse(response.status, "",
+                            redirected_to=location if isinstance(location, str) and location
+                            else "nowhere")
+    return None
+
+
+def lost_in_transit(url: str, timeout: float, aborted: bool, why: str) -> LuciaError:
+    """The error for an answer that never came whole: a timeout if the signal fired."""
+    if aborted:
+        return LuciaError(REQUEST_TIMEOUT,
+                          f"POST {url}: no complete answer within {timeout:g} s, aborted")
+    return LuciaError(UNKNOWN_ERROR, f"POST {url}: network error: {why}")
 
 
 def _has(target: "Any", name: str) -> bool:

@@ -17,7 +17,7 @@ import logging
 
 import js
 
-from .._errors import REQUEST_TIMEOUT, UNKNOWN_ERROR, LuciaError
+from ._browser import lost_in_transit, redirect_answer
 from ._protocols import HttpResponse, JsCallError
 
 TYPE_CHECKING = False
@@ -55,21 +55,14 @@ class FetchTransport:
         try:
             # fetch() reports every failure (bad URL, bad header) as a rejection, never a throw.
             response = await js.fetch(url, init)
-            if response.type == "opaqueredirect":  # a browser hides where it was sent
-                return HttpResponse(response.status, "", redirected_to="a hidden location")
-            if 300 <= response.status < 400:  # Node shows it
-                location = response.headers.get("location")
-                return HttpResponse(response.status, "",
-                                    redirected_to=location if isinstance(location, str) else "nowhere")
+            redirect = redirect_answer(response)
+            if redirect is not None:
+                return redirect
             body = await response.text()
         except asyncio.CancelledError:
             raise
         except Exception as err:
-            if signal.aborted:
-                raise LuciaError(
-                    REQUEST_TIMEOUT, f"POST {url}: no complete answer within {timeout:g} s, aborted"
-                ) from None
-            raise LuciaError(UNKNOWN_ERROR, f"POST {url}: network error: {_describe(err)}") from None
+            raise lost_in_transit(url, timeout, bool(signal.aborted), _describe(err)) from None
         return HttpResponse(response.status, body if isinstance(body, str) else "")
 
 

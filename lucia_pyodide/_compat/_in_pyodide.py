@@ -8,7 +8,7 @@ import asyncio
 import js
 from pyodide.ffi import JsException, create_once_callable, create_proxy, jsnull
 
-from .._errors import REQUEST_TIMEOUT, UNKNOWN_ERROR, LuciaError
+from ._browser import lost_in_transit, redirect_answer
 from ._protocols import HttpResponse, JsCallError
 
 TYPE_CHECKING = False
@@ -40,11 +40,9 @@ class FetchTransport:
                 headers=headers,
                 signal=signal,
             )
-            if response.type == "opaqueredirect":  # a browser hides where it was sent
-                return HttpResponse(response.status, "", redirected_to="a hidden location")
-            if 300 <= response.status < 400:  # Node shows it
-                location = response.headers.get("location") or "nowhere"
-                return HttpResponse(response.status, "", redirected_to=location)
+            redirect = redirect_answer(response)
+            if redirect is not None:
+                return redirect
             body = await response.string()
         except asyncio.CancelledError:
             raise
@@ -53,11 +51,7 @@ class FetchTransport:
             # JsException; a connection cut mid-body comes from pyodide 314 as an
             # AttributeError inside its own error handling. Whatever it is, the answer
             # was lost in transit: only the signal tells a timeout from the rest.
-            if signal.aborted:
-                raise LuciaError(
-                    REQUEST_TIMEOUT, f"POST {url}: no complete answer within {timeout:g} s, aborted"
-                ) from None
-            raise LuciaError(UNKNOWN_ERROR, f"POST {url}: network error: {err!r}") from None
+            raise lost_in_transit(url, timeout, bool(signal.aborted), repr(err)) from None
         return HttpResponse(response.status, body)
 
 

@@ -1,5 +1,8 @@
 """One session across tabs, in real headless Chromium: four tabs of the demo keep it alive.
 
+The tabs alternate between the Pyodide page and the MicroPython page: one site, both
+interpreters, one session.
+
 The server's sessions last 8 s and the tabs refresh 5 s before expiry, so renewals
 come every ~3 s. Across them: one refresh request per renewal (the Web Lock, and
 adoption of the winner's result), every tab on the same expiry, no refused token;
@@ -26,6 +29,8 @@ from .test_demo import submit
 LIFETIME_S = 8
 MARGIN_S = 5
 TABS = 4
+#: Tab i shows PAGES[i % 2]: Pyodide (<py-script>) and MicroPython (<script type="mpy">).
+PAGES = ("/", "/app-mpy")
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +65,10 @@ def test_tabs_share_one_session(browser: WebDriver, short_sessions: tuple[App, s
     app, url = short_sessions
     browser.get(url + "/login")
     submit(browser, "login", "demo", "demo-password")
-    open_booted(browser, f"{url}/?margin={MARGIN_S}&min_interval=1")
-    for _ in range(TABS - 1):
-        browser.switch_to.new_window("tab")
-        open_booted(browser, f"{url}/?margin={MARGIN_S}&min_interval=1")
+    for index in range(TABS):
+        if index:
+            browser.switch_to.new_window("tab")
+        open_booted(browser, f"{url}{PAGES[index % 2]}?margin={MARGIN_S}&min_interval=1")
 
     # A tab takes the refresh lock and dies holding it: the others must not stall.
     browser.switch_to.window(browser.window_handles[0])

@@ -1,4 +1,5 @@
-"""A real PyScript worker (``<script type="py" worker>``): the wheel loads, and get_user() says why not.
+"""A real PyScript worker (``<script type="py" worker>``, and ``type="mpy"``): the wheel loads,
+and get_user() says why not.
 
 A worker cannot see the page, so there is no user to read there; the client must say
 so in the console rather than blame the server. The wheel's URL in the worker's config
@@ -20,11 +21,12 @@ from .conftest import serve
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><script type="module" src="/pyscript/core.js"></script></head>
 <body>
-<script type="py" worker src="./worker.py" config='{
-    "interpreter": "/pyscript/pyodide/pyodide.mjs",
-    "packages": ["../wheels/lucia_pyodide-0.1.0-py3-none-any.whl"]}'></script>
+<script type="{kind}" worker src="./worker.py" config='{{
+    "interpreter": "/pyscript/{interpreter}",
+    "packages": ["../../wheels/lucia_pyodide-0.1.0-py3-none-any.whl"]}}'></script>
 </body></html>
 """
+INTERPRETERS = {"py": "pyodide/pyodide.mjs", "mpy": "micropython/micropython.mjs"}
 WORKER = """from lucia_pyodide import default_client, get_user
 print("worker get_user:", get_user(), "|", default_client().user_reason)
 """
@@ -33,16 +35,19 @@ print("worker get_user:", get_user(), "|", default_client().user_reason)
 @pytest.fixture(scope="module")
 def worker_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("worker")
-    (folder / "index.html").write_text(PAGE)
-    (folder / "worker.py").write_text(WORKER)
+    for kind, interpreter in INTERPRETERS.items():
+        (folder / kind).mkdir()
+        (folder / kind / "index.html").write_text(PAGE.format(kind=kind, interpreter=interpreter))
+        (folder / kind / "worker.py").write_text(WORKER)
     app, url, server = serve()
     app.mounts.insert(0, ("/mine", Path(folder)))
     yield url + "/mine/"
     server.shutdown()  # type: ignore[attr-defined]
 
 
-def test_a_pyscript_worker_is_named_as_such(browser: WebDriver, worker_page: str) -> None:
-    browser.get(worker_page)
+@pytest.mark.parametrize("kind", list(INTERPRETERS))
+def test_a_pyscript_worker_is_named_as_such(browser: WebDriver, worker_page: str, kind: str) -> None:
+    browser.get(f"{worker_page}{kind}/")
     said: list[str] = []
 
     def worker_spoke(driver: WebDriver) -> bool:
