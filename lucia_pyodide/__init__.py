@@ -18,6 +18,7 @@ from ._errors import (
     AUTH_NOT_AUTHENTICATED,
     DATABASE_FETCH_FAILED,
     DATABASE_UPDATE_FAILED,
+    ERROR_CODES,
     REQUEST_TIMEOUT,
     UNKNOWN_ERROR,
     UNSAFE_REDIRECT,
@@ -25,7 +26,15 @@ from ._errors import (
     LuciaError,
     UnsafeRedirectError,
 )
-from ._events import SESSION_LOST, SESSION_REFRESHED, SIGNED_OUT, AuthEvent, EventType, Listener
+from ._events import (
+    EVENT_TYPES,
+    SESSION_LOST,
+    SESSION_REFRESHED,
+    SIGNED_OUT,
+    AuthEvent,
+    EventType,
+    Listener,
+)
 from ._keepalive import KeepAlive
 from ._user import User
 
@@ -43,6 +52,8 @@ __all__ = [
     "DATABASE_FETCH_FAILED",
     "DATABASE_UPDATE_FAILED",
     "DEFAULT_SESSION_LIFETIME_MS",
+    "ERROR_CODES",
+    "EVENT_TYPES",
     "REQUEST_TIMEOUT",
     "SESSION_LOST",
     "SESSION_REFRESHED",
