@@ -1,14 +1,13 @@
 """MicroPython's side of the browser seam: ``fetch`` through ``js.fetch``, and its ``Ffi``.
 
 MicroPython (1.28, PyScript's build) truncates JavaScript integers past 32 bits, both
-ways, and cannot catch a JavaScript exception: thrown into
-Python it ends the script, and one thrown and caught inside JavaScript while Python
-waits for the call (``new Promise(executor)`` catching its executor's) leaves it
-unable to raise an exception across a function call afterwards. So nothing here
-lets JavaScript throw while Python waits: page data is read without a call that can
-throw, and what may throw (a blocked ``localStorage``, a full one) runs in a
-microtask, where a throw is a rejected promise. The module itself is the ``Ffi``
-that ``_browser`` reads the page and the tabs with.
+ways, and cannot catch a JavaScript exception: thrown into Python it ends the script,
+and one thrown and caught inside JavaScript while Python waits for the call (``new
+Promise(executor)`` catching its executor's) leaves it unable to raise an exception
+across a function call afterwards. So nothing here lets JavaScript throw while Python
+waits: page data is read without a call that can throw, and what may throw (a blocked
+``localStorage``, a full one) runs in a microtask, where a throw is a rejected promise.
+The module itself is the ``Ffi`` that ``_browser`` reads the page and the tabs with.
 """
 
 import asyncio
@@ -31,6 +30,8 @@ _SAME = getattr(js.Object, "is")  # a keyword in Python
 #: Page data nested deeper than this is refused (the client refuses deeper than 64
 #: levels anyway): a cycle ends here.
 _MAX_DEPTH = 65
+#: An array longer than this in page data is refused (a sparse one may claim billions).
+_MAX_ITEMS = 100_000
 
 
 def _describe(err: BaseException) -> str:
@@ -135,7 +136,10 @@ def _plain(root: "Any") -> "Any":
             raise _NotJson(f"nested deeper than {_MAX_DEPTH} levels (a cycle?)")
         prototype = js.Object.getPrototypeOf(value)
         if js.Array.isArray(value) and _SAME(prototype, js.Array.prototype):
-            items: list[Any] = [None] * js.Reflect.get(value, "length")
+            length = _own(value, "length")
+            if not 0 <= length <= _MAX_ITEMS:
+                raise _NotJson(f"an array of {length} items, more than {_MAX_ITEMS}")
+            items: list[Any] = [None] * length
             parent[slot] = items
             for index in range(len(items)):
                 todo.append((_own(value, index), depth + 1, items, index))
@@ -176,6 +180,8 @@ def global_json(name: str) -> "str | None":
         return None if _undefined(value) else json.dumps(_plain(value))
     except _NotJson as err:
         raise JsCallError(str(err)) from None
+
+
 def missing(value: object) -> bool:
     return value is None or _undefined(value)
 
