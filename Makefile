@@ -1,7 +1,7 @@
 # lucia_pyodide: `make demo` runs the demo app, `make test` runs every test.
 # Both set up what they need first, and a second run reuses it. The demo needs only
-# Python and Node (Pyodide + PyScript from npm, micropip and flit_core from PyPI);
-# the tests add a virtualenv of test tools and Debian's Chromium.
+# Python and Node (Pyodide, MicroPython and PyScript from npm, micropip and flit_core
+# from PyPI); the tests add a virtualenv of test tools and Debian's Chromium.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -63,7 +63,8 @@ lint: $(VENV)/.ok
 unit: $(VENV)/.ok
 	$(PY) -m pytest -q tests/unit
 
-# Inside real Pyodide, in Node and in headless Chromium, against the reference server.
+# Inside real Pyodide and real MicroPython, each in Node and in headless Chromium,
+# against the reference server.
 pyodide-tests: setup
 	$(PY) -m pytest -q tests/pyodide --dist-dir=$(DIST) --runtime=node,chrome --wheel=$(WHEEL)
 
