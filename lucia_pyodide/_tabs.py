@@ -195,6 +195,17 @@ class TabSync:
         except Exception as err:
             self._failure("writing the shared session record", err)
 
+    async def take_lock(self, timeout: float) -> "Callable[[], None] | None":
+        """The session lock's release; ``None`` if it could not be had (see ``holding``)."""
+        try:
+            return await self._tabs.lock(timeout)
+        except LockTimeout:
+            logger.warning("lucia_pyodide: the session lock was held elsewhere for %g s; "
+                           "going ahead without it", timeout)
+        except Exception as err:
+            self._failure("taking the session lock", err)
+        return None
+
     def holding(self, timeout: float) -> "_Held":
         """Hold the origin-wide session lock for an ``async with`` block.
 
@@ -278,13 +289,7 @@ class _Held:
         self._release: Callable[[], None] | None = None
 
     async def __aenter__(self) -> None:
-        try:
-            self._release = await self._sync._tabs.lock(self._timeout)
-        except LockTimeout:
-            logger.warning("lucia_pyodide: the session lock was held elsewhere for %g s; "
-                           "going ahead without it", self._timeout)
-        except Exception as err:
-            self._sync._failure("taking the session lock", err)
+        self._release = await self._sync.take_lock(self._timeout)
 
     async def __aexit__(self, *exc_info: object) -> None:
         release, self._release = self._release, None
