@@ -131,6 +131,14 @@ class Lab:
         self.start(handle, code)
         return self.result(handle, timeout)
 
+    def console(self, handle: str) -> list[str]:
+        """What the tab logged since last asked (for failure messages)."""
+        self.driver.switch_to.window(handle)
+        try:
+            return [f"{e['level']} {e['message'][:200]}" for e in self.driver.get_log("browser")]
+        except WebDriverException:  # a browser started without logs
+            return []
+
     def js(self, handle: str, script: str, *args: Any) -> Any:
         self.driver.switch_to.window(handle)
         return self.driver.execute_script(script, *args)

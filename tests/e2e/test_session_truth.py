@@ -250,7 +250,8 @@ def test_tabs_refreshing_at_the_same_instant_keep_one_session(
     assert all(isinstance(result, int) for result in results), results  # nobody lost it
     sent = lab.refreshes()
     if lab.base.startswith("http://127.0.0.1"):  # Web Locks: one request, one expiry for all
-        assert sent == 1 and len(set(results)) == 1, (sent, results)
+        assert sent == 1 and len(set(results)) == 1, (
+            sent, results, [lab.console(handle) for handle in lab.tabs])
     else:
         # No locks: the losers are refused, then adopt the winner's result, or (when it is
         # slow to reach them) refresh once more; either way every tab ends on the newest.
