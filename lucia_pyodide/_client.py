@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from ._events import EventType, Listener
     from ._keepalive import KeepAlive
 
-# What only some pages use is imported on first use (_redirect, _responses, _keepalive):
-# every module costs a page its compile time, MicroPython's most of all.
+# What only some pages use is imported on first use (_redirect, _responses): every module
+# costs a page its compile time, MicroPython's most of all. (_keepalive is imported by the
+# package itself, which exports KeepAlive.)
 
 logger = logging.getLogger("lucia_pyodide")
 
