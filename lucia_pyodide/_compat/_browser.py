@@ -6,6 +6,7 @@ is made and how a Python function is handed to JavaScript: an ``Ffi`` (the modul
 """
 
 import asyncio
+import logging
 
 import js
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._protocols import Ffi
+
+logger = logging.getLogger("lucia_pyodide")
 
 
 # -- what both fetch transports make of an answer, or of its loss ---------------------
@@ -171,6 +174,8 @@ class BrowserTabs:
             if wait.release is None:
                 wait.error = LockTimeout(f"{LOCK}: not granted within {timeout:g} s ({error})")
                 wait.settled.set()
+            else:  # granted, then the request failed: the lock may be gone while we act
+                logger.warning("lucia_pyodide: %s failed after it was granted (%s)", LOCK, error)
 
         # Two proxies, released once the request has settled either way.
         callbacks = [ffi.proxy(hold), ffi.proxy(refused)]
