@@ -134,7 +134,10 @@ class BrowserTabs:
             js.document.addEventListener("visibilitychange", self._proxies[-1])
         if not _has(js.globalThis, "BroadcastChannel"):
             return False
-        self._storage()  # in MicroPython, the first read starts here and is done by first use
+        try:  # noqa: SIM105 - MicroPython has no contextlib. Its storage read (a microtask) starts here
+            self._storage()
+        except JsCallError:  # blocked storage (Pyodide raises at once): the record says so
+            pass
         from .._tabs import CHANNEL  # noqa: PLC0415 - tab sync loads on first use
 
         self._channel = ffi.call(js.Reflect.construct, None, js.BroadcastChannel, js.Array.of(CHANNEL))
@@ -184,6 +187,7 @@ class BrowserTabs:
         locks = js.navigator.locks
         request = ffi.call(locks.request, locks, LOCK, options, callbacks[0])
         request.then(None, callbacks[1])  # refused: before the reaction below, which releases it
+
         def done(*_: "Any") -> None:
             for callback in callbacks:
                 ffi.release(callback)

@@ -328,11 +328,15 @@ def test_storage_that_throws_is_storage_that_is_absent(lab: Lab, user: dict[str,
             expires = await outcome(refresh_session())
             keeper = lucia_pyodide.keep_alive(margin=60)
             await asyncio.sleep(0.5)
-            [expires, keeper.stopped]
+            newcomer = LuciaClient()  # starts hearing the tabs with the storage blocked
+            hears = newcomer.sync_tabs()
+            newcomer.close()
+            [expires, keeper.stopped, hears]
         """)
     finally:
         lab.js(tab, "Object.defineProperty(window, 'localStorage', window.realStorage)")
     assert isinstance(result[0], int) and result[1] is False, result
+    assert result[2] is True, result  # blocked storage costs the record, not the messages
 
 
 def test_forged_and_stale_tab_messages_change_nothing(lab: Lab, user: dict[str, Any]) -> None:
