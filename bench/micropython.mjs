@@ -5,6 +5,7 @@
 const opts = JSON.parse(decodeURIComponent(location.hash.slice(1)));
 try {
   const { loadMicroPython } = await import("/pyscript/micropython/micropython.mjs");
+  const { writeFiles } = await import("/__test__/micropython_files.mjs");
   const files = await (await fetch("/__test__/wheel-files")).json();
   const boots = [], imports = [], firstReads = [];
   let user = null;
@@ -12,10 +13,7 @@ try {
     let t = performance.now();
     const mp = await loadMicroPython();
     boots.push(performance.now() - t);
-    for (const [path, text] of Object.entries(files)) {
-      mp.FS.mkdirTree("/lib/" + path.slice(0, path.lastIndexOf("/")));
-      mp.FS.writeFile("/lib/" + path, text);
-    }
+    writeFiles(mp, files);
     t = performance.now();
     mp.runPython("import lucia_pyodide");
     imports.push(performance.now() - t);

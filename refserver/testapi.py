@@ -147,19 +147,28 @@ def lab_module(handler: Handler) -> None:
     handler.respond(200, (LAB_DIR / "lab.mjs").read_bytes(), "text/javascript")
 
 
+def wheel_sources(wheel: Path) -> dict[str, str]:
+    """The wheel's Python files, ``{path: text}``: what MicroPython gets written into its file
+    system where PyScript's ``packages`` would unzip them (the lab, the bench and the
+    in-browser tests load no PyScript)."""
+    with zipfile.ZipFile(wheel) as archive:
+        return {name: archive.read(name).decode() for name in archive.namelist()
+                if name.endswith(".py")}
+
+
 def wheel_files(handler: Handler) -> None:
-    """The wheel's Python files, ``{path: text}``: the MicroPython lab writes them into its
-    file system (what PyScript does with the wheel; the lab loads no PyScript)."""
     found = handler.wheel()
     if found is None:
         handler.respond(404, b'{"error": "no wheel: run make wheel"}', "application/json")
         return
-    with zipfile.ZipFile(found[1]) as wheel:
-        files = {name: wheel.read(name).decode() for name in wheel.namelist() if name.endswith(".py")}
-    handler.respond(200, json.dumps(files).encode(), "application/json")
+    handler.respond(200, json.dumps(wheel_sources(found[1])).encode(), "application/json")
+
+
+def micropython_files(handler: Handler) -> None:
+    handler.respond(200, (LAB_DIR / "micropython_files.mjs").read_bytes(), "text/javascript")
 
 
 GET: dict[str, Callable[[Handler], None]] = {
     "/__test__/stats": stats, "/__test__/lab": lab, "/__test__/lab.mjs": lab_module,
-    "/__test__/wheel-files": wheel_files,
+    "/__test__/wheel-files": wheel_files, "/__test__/micropython_files.mjs": micropython_files,
 }

@@ -17,13 +17,9 @@ async function pyodideLab() {
 
 async function microPythonLab() {
   const { loadMicroPython } = await import("/pyscript/micropython/micropython.mjs");
+  const { writeFiles } = await import("/__test__/micropython_files.mjs");
   const mp = await loadMicroPython();
-  // The wheel's files, as PyScript's `packages` would unzip them (the lab has no PyScript).
-  const files = await (await fetch("/__test__/wheel-files")).json();
-  for (const [path, text] of Object.entries(files)) {
-    mp.FS.mkdirTree("/lib/" + path.slice(0, path.lastIndexOf("/")));
-    mp.FS.writeFile("/lib/" + path, text);
-  }
+  writeFiles(mp, await (await fetch("/__test__/wheel-files")).json());
   return async (code) => {
     globalThis._lab_out = undefined;
     await mp.runPythonAsync(code);

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import tempfile
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pytest_pyodide
 
 from refserver.server import App, Config, start_in_thread
 from refserver.store import Store
+from refserver.testapi import wheel_sources
 
 from .interpreters import MICROPYTHON, Interpreter
 
@@ -66,13 +66,6 @@ def interpreter_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def wheel_files(wheel: Path) -> dict[str, str]:
-    """The wheel's Python files by their path in MicroPython's file system (``/lib``)."""
-    with zipfile.ZipFile(wheel) as archive:
-        return {f"/lib/{name}": archive.read(name).decode() for name in archive.namelist()
-                if name.startswith("lucia_pyodide/") and name.endswith(".py")}
-
-
 @pytest.fixture(scope="module")
 def lucia_module(selenium_module_scope: Any, request: pytest.FixtureRequest, server_url: str,
                  interpreter_name: str) -> Iterator[Interpreter]:
@@ -89,7 +82,7 @@ def lucia_module(selenium_module_scope: Any, request: pytest.FixtureRequest, ser
     target = Interpreter(selenium, interpreter_name)
     wheel = Path(request.config.getoption("--wheel"))
     if interpreter_name == "micropython":
-        target.install({**wheel_files(wheel), "/lib/lucia_testkit.py": TESTKIT.read_text()})
+        target.install({**wheel_sources(wheel), "lucia_testkit.py": TESTKIT.read_text()})
         yield target
         target.close()
         return

@@ -72,7 +72,7 @@ class Interpreter:
 
     # -- MicroPython ---------------------------------------------------------------
     def install(self, files: dict[str, str]) -> None:
-        """Start MicroPython here and write ``files`` (path: text) into its file system."""
+        """Start MicroPython here and write ``files`` (path under ``/lib``: text) into it."""
         if self.selenium.browser == "node":
             self._node = subprocess.Popen(
                 ["node", str(NODE_DRIVER), MICROPYTHON.as_uri()],
@@ -86,10 +86,8 @@ class Interpreter:
                 const {{ loadMicroPython }} = await import("/micropython/micropython.mjs");
                 globalThis.__mpy = await loadMicroPython();
             }}
-            for (const [path, text] of Object.entries({json.dumps(files)})) {{
-                __mpy.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-                __mpy.FS.writeFile(path, text);
-            }}
+            const {{ writeFiles }} = await import("/__test__/micropython_files.mjs");
+            writeFiles(__mpy, {json.dumps(files)});
             """
         )
 

@@ -1,10 +1,12 @@
 // One MicroPython for one test module, in Node: the in-browser tests' "node" runtime
 // when the interpreter is MicroPython (pytest-pyodide's Node driver runs only Pyodide).
 // Reads one JSON job per line on stdin, answers one JSON line on stdout:
-//   {"files": {path: text}}  -> writes them into MicroPython's file system
+//   {"files": {path: text}}  -> writes them under /lib (see refserver/lab/micropython_files.mjs)
 //   {"code": "..."}          -> runs it (top-level await allowed); answers globalThis._lucia_out
 // MicroPython's own output goes to stderr, so that stdout carries only the answers.
 import readline from "node:readline";
+
+import { writeFiles } from "../../refserver/lab/micropython_files.mjs";
 
 const { loadMicroPython } = await import(process.argv[2]);
 const mp = await loadMicroPython({
@@ -14,10 +16,7 @@ const mp = await loadMicroPython({
 
 async function handle(job) {
   if (job.files) {
-    for (const [path, text] of Object.entries(job.files)) {
-      mp.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-      mp.FS.writeFile(path, text);
-    }
+    writeFiles(mp, job.files);
     return { done: true };
   }
   globalThis._lucia_out = undefined;
