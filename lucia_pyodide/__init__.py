@@ -2,7 +2,7 @@
 
     from lucia_pyodide import get_user, refresh_session, sign_out
 
-    user = get_user()                 # the user the server rendered into the page, or None
+    user = get_user()                 # who a reload would show (rendered into the page), or None
     expires = await refresh_session() # new expiry, ms since the epoch
     await sign_out("/login")          # sign out, then go to /login
 
@@ -30,6 +30,7 @@ from ._events import (
     EVENT_TYPES,
     SESSION_LOST,
     SESSION_REFRESHED,
+    SIGNED_IN,
     SIGNED_OUT,
     AuthEvent,
     EventType,
@@ -57,6 +58,7 @@ __all__ = [
     "REQUEST_TIMEOUT",
     "SESSION_LOST",
     "SESSION_REFRESHED",
+    "SIGNED_IN",
     "SIGNED_OUT",
     "UNKNOWN_ERROR",
     "UNSAFE_REDIRECT",
@@ -69,6 +71,7 @@ __all__ = [
     "LuciaError",
     "UnsafeRedirectError",
     "User",
+    "check_user",
     "default_client",
     "get_user",
     "keep_alive",
@@ -101,6 +104,11 @@ def reset_default_client(client: "LuciaClient | None" = None) -> None:
 def get_user() -> "User | None":
     """The signed-in user from the page, or ``None``. See ``LuciaClient.get_user``."""
     return default_client().get_user()
+
+
+async def check_user() -> "User | None":
+    """Ask the server who a reload would show, and show that. See ``LuciaClient.check_user``."""
+    return await default_client().check_user()
 
 
 def require_user(sign_in: str = "/login", *, next_param: "str | None" = "next") -> "User | None":

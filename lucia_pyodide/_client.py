@@ -1,10 +1,15 @@
-"""``LuciaClient``: the configuration, the cached user, and the session operations in order."""
+"""``LuciaClient``: the configuration, the user the page shows, and the session operations in order.
+
+Its parts have homes of their own: the other tabs (``_tabs.TabSync``), the page's own
+life and looks at the server (``_lifecycle.PageLife``), keep-alive (``_keepalive``),
+where the user comes from (``_user``).
+"""
 
 import asyncio
 import logging
 
 from ._compat import DefaultPage, DefaultTabs, DefaultTransport
-from ._compat._lang import shielded, spawn, start_task
+from ._compat._lang import can_spawn, shielded, spawn, start_task
 from ._errors import (
     AUTH_INVALID_ACCESS_TOKEN,
     AUTH_INVALID_REFRESH_TOKEN,
@@ -14,12 +19,14 @@ from ._errors import (
 from ._events import (
     SESSION_LOST,
     SESSION_REFRESHED,
+    SIGNED_IN,
     SIGNED_OUT,
     AuthEvent,
     EventHub,
 )
+from ._lifecycle import PageLife
 from ._tabs import TabSync, now_ms
-from ._user import User, read_page_data, user_from_script_text
+from ._user import User, read_user
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,17 +55,6 @@ def _join(base_url: "str | None", path: str) -> str:
     return join(base_url, path)
 
 
-#: Why there is no user data at all, by where the client runs (``Page.where()``).
-_NO_USER_DATA = {
-    "page": ("no user data in the page: neither globalThis._lucia_page_data nor "
-             '<script type="application/json" id="lucia-user"> exists (is the server rendering '
-             "it into this page? see the README, \"Your own server\")"),
-    "worker": ("this runs in a web worker (a PyScript worker), which cannot see the page: call "
-               "get_user() on the main thread and pass the user to the worker"),
-    "no browser": "there is no page here (Node, CPython): get_user() needs a browser page",
-}
-
-
 class LuciaClient:
     """A session client for one Lucia server.
 
@@ -85,6 +81,7 @@ class LuciaClient:
         allowed_redirect_origins: "Iterable[str]" = (),
         headers: "Mapping[str, str] | None" = None,
         verify_delay: float = 0.5,
+        recheck_floor: float = 10.0,
         transport: "Transport | None" = None,
         page: "Page | None" = None,
         tabs: "Tabs | None" = None,
@@ -95,6 +92,8 @@ class LuciaClient:
             raise ValueError(f"session_lifetime_ms must be positive, not {session_lifetime_ms!r}")
         if not verify_delay >= 0:
             raise ValueError(f"verify_delay must be >= 0, not {verify_delay!r}")
+        if not recheck_floor >= 0:
+            raise ValueError(f"recheck_floor must be >= 0, not {recheck_floor!r}")
         self.base_url = base_url
         self.timeout = float(timeout)
         self.session_lifetime_ms = session_lifetime_ms
@@ -109,6 +108,8 @@ class LuciaClient:
         self._page: Page = page if page is not None else DefaultPage()
         self._user: User | None = None
         self._user_read = False
+        self._form: str | None = None  # how the server rendered the user: how to ask it again
+        self._changed_at = 0  # when (ms) this page last changed its user
         #: Why ``get_user()`` returned ``None``: no page data, signed out, or signed out here.
         self.user_reason = "not read yet"
         #: The session's expiry (ms) as last learned here or from another tab; ``None``: unknown.
@@ -117,6 +118,8 @@ class LuciaClient:
         # Other tabs may claim expiries up to twice the session lifetime ahead, no further.
         self._sync = TabSync(tabs if tabs is not None else DefaultTabs(),
                              max_lifetime_ms=2 * session_lifetime_ms)
+        self._life = PageLife(self._page, self._transport, timeout=self.timeout,
+                              headers=self.headers, floor=recheck_floor)
         # One session operation (a refresh or a sign-out) at a time in this page; the
         # Web Lock in TabSync does the same across tabs.
         self._turn = asyncio.Lock()
@@ -127,39 +130,83 @@ class LuciaClient:
 
     # -- the user -----------------------------------------------------------------
     def get_user(self) -> "User | None":
-        """The user the server rendered into the page, or ``None`` when signed out.
+        """What a reload of the page would show: its signed-in user, or ``None``.
 
-        Read without a request, from ``globalThis._lucia_page_data`` (lucia-sveltekit)
-        or else ``<script type="application/json" id="lucia-user">``, then cached.
-        Corrupt page data raises ``LuciaError("AUTH_INVALID_USER_DATA")``. A page that
-        shows a user hears the other tabs from then on: a sign-out in any tab of the
-        origin makes this ``None`` here too.
+        First the user the server rendered into the page, read without a request from
+        ``globalThis._lucia_page_data`` (lucia-sveltekit) or else ``<script
+        type="application/json" id="lucia-user">``. From then on the page keeps it
+        true: a sign-out or sign-in in any tab of the origin, a page brought back by
+        Back from a cache, a tab visible again after a while (see ``check_user``).
+        Corrupt page data raises ``LuciaError("AUTH_INVALID_USER_DATA")``.
         """
         if not self._user_read:
-            self._user = self._read_user()
-            self._user_read = True
-            if self._user is not None:
-                self.sync_tabs()
+            self._read_page()
         return self._user
 
-    def _read_user(self) -> "User | None":
+    def _read_page(self) -> None:
         # Read once per client, so each reason below is said once, not on every call.
-        page_data = self._page.page_data_json()
-        if page_data is not None:
-            user, self.user_reason = read_page_data(page_data)
-            if user is None:
-                logger.info("lucia_pyodide: get_user() is None: %s", self.user_reason)
-            return user
-        script = self._page.user_script_text()
-        if script is not None:
-            user = user_from_script_text(script)
-            self.user_reason = "signed in" if user else "#lucia-user says signed out (null)"
-            if user is None:
-                logger.info("lucia_pyodide: get_user() is None: %s", self.user_reason)
-            return user
-        self.user_reason = _NO_USER_DATA.get(self._page.where(), _NO_USER_DATA["page"])
-        logger.warning("lucia_pyodide: get_user() is None: %s", self.user_reason)
-        return None
+        self._user, self.user_reason, self._form = read_user(self._page)
+        self._user_read = True
+        if self._user is None:
+            log = logger.warning if self._form is None else logger.info
+            log("lucia_pyodide: get_user() is None: %s", self.user_reason)
+        if self._form is None:
+            return
+        self._life.heard_at = self._life.rendered_at()
+        self.sync_tabs()
+        if self._life.heard_at == 0:  # an old rendering, from a cache
+            self._stale("this page was shown from a cache, not by the server now")
+        elif self._user is not None:
+            if can_spawn():
+                self._in_background(self._say_signed_in(self._user.user_id))
+            else:
+                self._sync.say_signed_in(self._user.user_id)
+
+    async def _say_signed_in(self, user_id: str) -> None:
+        await asyncio.sleep(0.05)  # MicroPython's first read of the record is a microtask away
+        if self._user is not None and self._user.user_id == user_id:
+            self._sync.say_signed_in(user_id)
+
+    async def check_user(self) -> "User | None":
+        """Ask the server now who a reload of this page would show, and show that.
+
+        One ``GET`` with the browser's cookies (the page itself, or SvelteKit's
+        ``__data.json`` for it), never a refresh. Listeners hear ``SIGNED_OUT`` or
+        ``SIGNED_IN`` (remote) if it changed. The client does this by itself at each
+        moment the page may have gone stale. Raises ``LuciaError`` when the server's
+        answer does not say, with nothing changed.
+        """
+        self.get_user()
+        if self._form is None:
+            return None
+        asked_at = now_ms()
+        self._server_shows(await self._life.ask(self._form), asked_at)
+        return self._user
+
+    def _stale(self, why: str) -> None:
+        """What the page shows may be old: learn what a reload would show."""
+        if self._user is not None and self._sync.ended_after(self._life.heard_at):
+            self._end_session_here(SIGNED_OUT, f"signed out in another tab ({why})", remote=True)
+            return
+        logger.info("lucia_pyodide: %s: asking the server who is signed in", why)
+        self._life.look(self._form, self._server_shows)
+
+    def _server_shows(self, user: "User | None", asked_at: int) -> None:
+        """The server's answer to a look sent at ``asked_at``: adopt it, say what changed."""
+        if self._changed_at > asked_at:
+            return  # this page learned something newer while the answer was on its way
+        self._life.heard_at = asked_at
+        before = self._user
+        if user is None:
+            if before is not None:
+                self._end_session_here(SIGNED_OUT, "signed out elsewhere: the server shows "
+                                       "nobody", remote=True)
+            return
+        self._user, self.user_reason = user, "signed in"
+        if before is None or before.user_id != user.user_id:
+            self._changed_at, self.expires = now_ms(), None  # someone else's session now
+            self._events.emit(AuthEvent(SIGNED_IN, remote=True, user=user))
+            self._sync.say_signed_in(user.user_id)
 
     def require_user(self, sign_in: str = "/login", *, next_param: "str | None" = "next") -> "User | None":
         """The signed-in user; if there is none, send the browser to ``sign_in`` and return ``None``.
@@ -175,7 +222,7 @@ class LuciaClient:
         path back (``next_param=None`` leaves it off). Corrupt page data raises
         ``LuciaError("AUTH_INVALID_USER_DATA")`` instead: that page is broken, not signed out.
         """
-        from ._redirect import check_redirect, quote  # noqa: PLC0415
+        from ._redirect import check_redirect, with_query  # noqa: PLC0415
 
         target = check_redirect(sign_in, page_origin=self._page.origin(),
                                 allowed_origins=self.allowed_redirect_origins)
@@ -184,9 +231,7 @@ class LuciaClient:
             return user
         here = self._page.path()
         if next_param and here:
-            joiner = "&" if "?" in target.split("#")[0] else "?"
-            base, hash_mark, fragment = target.partition("#")
-            target = f"{base}{joiner}{quote(next_param, safe='/')}={quote(here)}{hash_mark}{fragment}"
+            target = with_query(target, next_param, here)
         logger.info("lucia_pyodide: require_user: %s; going to %s", self.user_reason, target)
         self._page.navigate(target)
         return None
@@ -202,28 +247,36 @@ class LuciaClient:
     def forget_user(self, reason: str = "signed out") -> None:
         """Drop the cached user (and the session's expiry with it): the session is over.
 
-        ``get_user()`` returns ``None`` until the next page load.
+        ``get_user()`` returns ``None`` until the server shows a user again.
         """
         self._user, self._user_read, self.user_reason = None, True, reason
-        self.expires = None
+        self.expires, self._changed_at = None, now_ms()
 
     # -- events, tabs, keep-alive ---------------------------------------------------
     def on_change(self, listener: "Listener") -> "Callable[[], None]":
         """Call ``listener(event)`` on each ``AuthEvent``; returns the function that unsubscribes.
 
         ``listener`` may be sync or async; one that raises is logged and the rest still
-        run. Events: ``SIGNED_OUT``, ``SESSION_REFRESHED`` (``event.expires``) and
+        run. Events: ``SIGNED_IN`` (``event.user``: the server shows a user this page
+        did not), ``SIGNED_OUT``, ``SESSION_REFRESHED`` (``event.expires``) and
         ``SESSION_LOST`` (a refresh was refused, and refused again: the session is
-        gone), from this tab or another of the origin (``event.remote``).
+        gone), from this page or elsewhere (``event.remote``).
         """
         return self._events.subscribe(listener)
 
     def sync_tabs(self) -> bool:
-        """Hear the origin's other tabs now; ``False`` where the browser can't (Node).
+        """Hear the origin's other tabs (and the page's own life) now; ``False`` where the
+        browser can't (Node).
 
-        Automatic: the first refresh, sign-out or signed-in ``get_user()`` starts it.
+        Automatic: the first refresh, sign-out or ``get_user()`` on a page with user data.
         """
-        return self._sync.start(self._on_tab_event, self._on_visible)
+        self._life.start(self._stale, self._woken)
+        return self._sync.start(self._on_tab_event)
+
+    @property
+    def online(self) -> bool:
+        """Whether the browser is online, as far as it knows (keep-alive waits while not)."""
+        return self._life.online
 
     def keep_alive(
         self,
@@ -266,12 +319,17 @@ class LuciaClient:
         if self._keep_alive is not None:
             self._keep_alive.stop("closed")
         self._sync.close()
+        self._life.close()
 
-    def _on_visible(self) -> None:
+    def _woken(self, kind: str) -> None:
         if self._keep_alive is not None:
-            self._keep_alive.wake()
+            self._keep_alive.wake(back_online=kind == "online")
 
     def _on_tab_event(self, event: "AuthEvent") -> None:
+        if event.type == SIGNED_IN:  # a claim: the event comes once the server confirms it
+            if self._user is None or self._user.user_id != self._sync.heard_sign_in:
+                self._stale("another tab shows a user signed in")
+            return
         if event.type == SESSION_REFRESHED:
             if event.expires == self.expires:
                 return  # already known here (this tab adopted it from the record)
@@ -294,11 +352,11 @@ class LuciaClient:
         task = spawn(run())
         self._background.add(task)  # a reference, or the task may be collected mid-run
 
-    def _end_session_here(self, event_type: "EventType", reason: str) -> None:
+    def _end_session_here(self, event_type: "EventType", reason: str, *, remote: bool = False) -> None:
         """The session is over: forget it, note it for the other tabs, tell everyone."""
         self.forget_user(reason)
         self._sync.record_end()
-        event = AuthEvent(event_type)
+        event = AuthEvent(event_type, remote=remote)
         self._events.emit(event)
         self._sync.announce(event)
 

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from typing import Final, Literal, TypeAlias
 
+    from ._user import User
+
     #: What an ``AuthEvent`` says happened (``EVENT_TYPES``, as a type).
-    EventType: TypeAlias = Literal["SIGNED_OUT", "SESSION_REFRESHED", "SESSION_LOST"]
+    EventType: TypeAlias = Literal["SIGNED_IN", "SIGNED_OUT", "SESSION_REFRESHED", "SESSION_LOST"]
     #: A function that hears ``AuthEvent``s: sync, or async (a coroutine function).
     Listener: TypeAlias = Callable[["AuthEvent"], Awaitable[object] | object]
 else:
@@ -26,23 +28,27 @@ else:
 
 logger = logging.getLogger("lucia_pyodide")
 
+SIGNED_IN: "Final" = "SIGNED_IN"
 SIGNED_OUT: "Final" = "SIGNED_OUT"
 SESSION_REFRESHED: "Final" = "SESSION_REFRESHED"
 SESSION_LOST: "Final" = "SESSION_LOST"
 #: Every event type (``EventType`` names the same set for type checkers).
-EVENT_TYPES: "Final[frozenset[str]]" = frozenset((SIGNED_OUT, SESSION_REFRESHED, SESSION_LOST))
+EVENT_TYPES: "Final[frozenset[str]]" = frozenset(
+    (SIGNED_IN, SIGNED_OUT, SESSION_REFRESHED, SESSION_LOST))
 
 
 class AuthEvent:
     """One change of the session (read-only).
 
-    ``type`` is an ``EventType``: ``SIGNED_OUT``, ``SESSION_REFRESHED`` or
+    ``type`` is an ``EventType``: ``SIGNED_IN`` (``user`` is who: the server
+    shows a user this page did not), ``SIGNED_OUT``, ``SESSION_REFRESHED`` or
     ``SESSION_LOST``; ``expires`` the new expiry (ms) for a refresh; ``remote`` is
-    true when another tab of the same origin did it.
+    true when it happened outside this page (another tab, another script, a form).
     """
 
-    def __init__(self, type: "EventType", expires: "int | None" = None, remote: bool = False) -> None:
-        self._fields = (type, expires, remote)
+    def __init__(self, type: "EventType", expires: "int | None" = None, remote: bool = False,
+                 user: "User | None" = None) -> None:
+        self._fields = (type, expires, remote, user)
 
     @property
     def type(self) -> "EventType":
@@ -56,6 +62,11 @@ class AuthEvent:
     def remote(self) -> bool:
         return self._fields[2]
 
+    @property
+    def user(self) -> "User | None":
+        """The user who signed in (``SIGNED_IN`` only), as the server rendered them."""
+        return self._fields[3]
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, AuthEvent) and self._fields == other._fields
 
@@ -63,7 +74,8 @@ class AuthEvent:
         return hash(self._fields)
 
     def __repr__(self) -> str:
-        return f"AuthEvent(type={self.type!r}, expires={self.expires!r}, remote={self.remote!r})"
+        user = f", user={self.user!r}" if self.user is not None else ""
+        return f"AuthEvent(type={self.type!r}, expires={self.expires!r}, remote={self.remote!r}{user})"
 
 
 class EventHub:

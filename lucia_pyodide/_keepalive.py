@@ -26,6 +26,9 @@ logger = logging.getLogger("lucia_pyodide")
 
 #: Codes after which retrying cannot help: the session is over.
 FATAL_CODES = frozenset({AUTH_INVALID_REFRESH_TOKEN, AUTH_NOT_AUTHENTICATED})
+#: Refreshes tried while the browser says it is offline (it can be wrong), before
+#: waiting for it to say ``online``.
+OFFLINE_ATTEMPTS = 2
 
 
 def seconds_until_due(now_ms: int, expires_ms: "int | None", margin_s: float) -> float:
@@ -79,6 +82,7 @@ class KeepAlive:
         self._margin_now = margin  # shrinks to half-life for sessions shorter than the margin
         self._last_attempt = -float("inf")
         self._attempt = 0
+        self._offline_attempts = 0
         self.stopped = False
         #: Why it stopped, once it has.
         self.stop_reason = ""
@@ -97,8 +101,15 @@ class KeepAlive:
             self._unsubscribe()
             self.wake()
 
-    def wake(self) -> None:
-        """Re-check now (the tab became visible, the clock may have jumped)."""
+    def wake(self, *, back_online: bool = False) -> None:
+        """Re-check now (the tab became visible, the clock may have jumped).
+
+        ``back_online``: the network is back, so the backoff and the ``min_interval``
+        floor start over, and a refresh that is due goes out at once.
+        """
+        if back_online:
+            self._attempt = self._offline_attempts = 0
+            self._last_attempt = -float("inf")
         self._wake.set()
 
     async def wait_stopped(self) -> None:
@@ -151,6 +162,11 @@ class KeepAlive:
                 # turn, so a sleeping laptop or a jumped clock is noticed.
                 await self._wait(min(max(due, floor), self.check_interval))
                 continue
+            if not self.client.online:
+                if self._offline_attempts >= OFFLINE_ATTEMPTS:
+                    await self._wait(self.check_interval)  # until "online" wakes it
+                    continue
+                self._offline_attempts += 1
             self._last_attempt = now
             try:
                 expires = await self.client.refresh_session()

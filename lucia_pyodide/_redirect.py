@@ -149,3 +149,10 @@ def check_redirect(
             + (f" ({page_origin})" if page_origin else "")
         )
     return target
+
+
+def with_query(target: str, name: str, value: str) -> str:
+    """``target`` with ``name=value`` added to its query, before any fragment (both quoted)."""
+    base, hash_mark, fragment = target.partition("#")
+    joiner = "&" if "?" in base else "?"
+    return f"{base}{joiner}{quote(name, safe='/')}={quote(value)}{hash_mark}{fragment}"

@@ -22,7 +22,7 @@ import time
 
 from ._compat._lang import JSON_ERRORS, random_id
 from ._compat._protocols import LockTimeout
-from ._events import EVENT_TYPES, SESSION_REFRESHED, SIGNED_OUT, AuthEvent
+from ._events import EVENT_TYPES, SESSION_REFRESHED, SIGNED_IN, SIGNED_OUT, AuthEvent
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,7 +37,10 @@ logger = logging.getLogger("lucia_pyodide")
 CHANNEL: "Final" = "lucia_pyodide"
 LOCK: "Final" = "lucia_pyodide:session"
 RECORD_KEY: "Final" = "lucia_pyodide:session"
+#: The message format's version, and the record's (3: a record may be live with no
+#: expiry known, which a version-2 tab would read as ended).
 _VERSION: "Final" = 2
+_RECORD_VERSION: "Final" = 3
 #: A record or message stamped later than now + this is from the future: not believed.
 MAX_SKEW_MS: "Final" = 60_000
 #: How often a tab waiting for another's refresh re-reads the shared record.
@@ -49,23 +52,26 @@ def now_ms() -> int:
 
 
 class SessionRecord:
-    """The origin's shared note of its session: a refresh's result, or that it ended.
+    """The origin's shared note of its session: a refresh's result, a sign-in, or that it ended.
 
     ``at``: when it was written (ms since the epoch); ``expires``: the refreshed
-    session's expiry, ``None`` when the session ended; ``user_id``: whose session it
-    was, where the writer knew; ``writer``: which tab wrote it (a random id per page).
+    session's expiry, ``None`` when unknown or ended; ``user_id``: whose session it
+    was, where the writer knew; ``writer``: which tab wrote it (a random id per page);
+    ``live``: the session goes on (by default: an expiry is known). A live record
+    without an expiry says a page showed ``user_id`` signed in.
     """
 
     def __init__(self, at: int, expires: "int | None" = None, user_id: "str | None" = None,
-                 writer: str = "") -> None:
+                 writer: str = "", live: "bool | None" = None) -> None:
         self.at, self.expires, self.user_id, self.writer = at, expires, user_id, writer
+        self.live = expires is not None if live is None else live
 
     @property
     def ended(self) -> bool:
-        return self.expires is None
+        return not self.live
 
-    def _key(self) -> "tuple[int, int | None, str | None, str]":
-        return (self.at, self.expires, self.user_id, self.writer)
+    def _key(self) -> "tuple[int, int | None, str | None, str, bool]":
+        return (self.at, self.expires, self.user_id, self.writer, self.live)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SessionRecord) and self._key() == other._key()
@@ -74,18 +80,19 @@ class SessionRecord:
         return hash(self._key())
 
     def __repr__(self) -> str:
-        return "SessionRecord(at={!r}, expires={!r}, user_id={!r}, writer={!r})".format(*self._key())
+        return "SessionRecord(at={!r}, expires={!r}, user_id={!r}, writer={!r}, live={!r})".format(
+            *self._key())
 
 
-def _payload(text: object, now: int) -> "dict[str, Any] | None":
-    """A message or record of this version, decoded, stamped no later than ``now`` + skew."""
+def _payload(text: object, now: int, version: int = _VERSION) -> "dict[str, Any] | None":
+    """A message or record of ``version``, decoded, stamped no later than ``now`` + skew."""
     if not isinstance(text, str) or len(text) > 1000:
         return None
     try:
         payload = json.loads(text)
     except JSON_ERRORS:
         return None
-    if not isinstance(payload, dict) or payload.get("v") != _VERSION:
+    if not isinstance(payload, dict) or payload.get("v") != version:
         return None
     at = payload.get("at")
     if type(at) is not int or not 0 < at <= now + MAX_SKEW_MS:
@@ -97,41 +104,55 @@ def _sane_expiry(value: object, now: int, max_ahead_ms: int) -> bool:
     return type(value) is int and now < value <= now + max_ahead_ms
 
 
-def encode_event(event: AuthEvent, at_ms: int) -> str:
-    """The message announcing ``event`` to other tabs."""
-    return json.dumps({"v": _VERSION, "type": event.type, "expires": event.expires, "at": at_ms})
+def encode_event(event: AuthEvent, at_ms: int, user_id: "str | None" = None) -> str:
+    """The message announcing ``event`` to other tabs (a sign-in names only the user's id)."""
+    message: dict[str, Any] = {"v": _VERSION, "type": event.type, "expires": event.expires,
+                               "at": at_ms}
+    if user_id is not None:
+        message["user"] = user_id
+    return json.dumps(message)
 
 
-def decode_event(message: object, *, now: int, max_ahead_ms: int) -> "tuple[AuthEvent, int] | None":
-    """The event another tab announced and when, or ``None`` for anything not to believe."""
+def decode_event(message: object, *, now: int,
+                 max_ahead_ms: int) -> "tuple[AuthEvent, int, str | None] | None":
+    """The event another tab announced, when, and the user id it names (``SIGNED_IN``);
+    ``None`` for anything not to believe.
+
+    A ``SIGNED_IN`` comes without its user: a message is only a reason to ask the server.
+    """
     payload = _payload(message, now)
     if payload is None or payload.get("type") not in EVENT_TYPES:
         return None
     kind: EventType = payload["type"]
     expires = payload.get("expires")
+    if kind == SIGNED_IN and not isinstance(payload.get("user"), str):
+        return None
     if kind != SESSION_REFRESHED:
-        return AuthEvent(kind, None, remote=True), payload["at"]
+        return AuthEvent(kind, None, remote=True), payload["at"], payload.get("user")
     if not _sane_expiry(expires, now, max_ahead_ms):
         return None
-    return AuthEvent(kind, expires, remote=True), payload["at"]
+    return AuthEvent(kind, expires, remote=True), payload["at"], None
 
 
 def encode_record(record: SessionRecord) -> str:
-    return json.dumps({"v": _VERSION, "at": record.at, "expires": record.expires,
-                       "user": record.user_id, "tab": record.writer})
+    return json.dumps({"v": _RECORD_VERSION, "at": record.at, "expires": record.expires,
+                       "user": record.user_id, "tab": record.writer, "live": record.live})
 
 
 def decode_record(text: object, *, now: int, max_ahead_ms: int) -> "SessionRecord | None":
     """The shared record, or ``None`` if there is none to believe (or its session expired)."""
-    payload = _payload(text, now)
+    payload = _payload(text, now, _RECORD_VERSION)
     if payload is None:
         return None
     user, expires, writer = payload.get("user"), payload.get("expires"), payload.get("tab", "")
+    live = payload.get("live")
     if (user is not None and not isinstance(user, str)) or not isinstance(writer, str):
+        return None
+    if not isinstance(live, bool) or (expires is not None and not live):
         return None
     if expires is not None and not _sane_expiry(expires, now, max_ahead_ms):
         return None
-    return SessionRecord(payload["at"], expires, user, writer)
+    return SessionRecord(payload["at"], expires, user, writer, live)
 
 
 class TabSync:
@@ -150,6 +171,8 @@ class TabSync:
         #: When (ms) another tab last said it ended the session; 0: never heard.
         self.ended_at = 0
         self._heard_refresh: tuple[int, int] | None = None  # (heard at, expires)
+        #: The user id the last ``SIGNED_IN`` message named (a claim, to be asked about).
+        self.heard_sign_in: str | None = None
         self._failed: set[str] = set()
         self._id = random_id()  # tells this tab's records from others'
 
@@ -159,12 +182,12 @@ class TabSync:
             self._failed.add(what)
             logger.warning("lucia_pyodide: %s failed (%r); treated as absent", what, err)
 
-    def start(self, on_event: "Callable[[AuthEvent], None]", on_visible: "Callable[[], None]") -> bool:
+    def start(self, on_event: "Callable[[AuthEvent], None]") -> bool:
         """Hear other tabs from now on (idempotent); ``False`` where they cannot be heard."""
         if not self._started:
             self._started, self._on_event = True, on_event
             try:
-                self.available = self._tabs.listen(self._on_message, on_visible)
+                self.available = self._tabs.listen(self._on_message)
             except Exception as err:
                 self._failure("listening to other tabs", err)
         return self.available
@@ -174,11 +197,13 @@ class TabSync:
         if decoded is None:
             logger.debug("lucia_pyodide: ignored a tab message: %.80r", message)
             return
-        event, at = decoded
+        event, at, user_id = decoded
         if event.type == SESSION_REFRESHED:
             self._heard_refresh = (self._clock(), int(event.expires or 0))
         elif event.type == SIGNED_OUT:
             self.ended_at = max(self.ended_at, at)
+        elif event.type == SIGNED_IN:
+            self.heard_sign_in = user_id
         self._on_event(event)
 
     def record(self) -> "SessionRecord | None":
@@ -223,7 +248,7 @@ class TabSync:
         spending the refresh token the other already used.
         """
         record = self.record()
-        if (record is not None and not record.ended and record.at >= since_ms
+        if (record is not None and record.expires is not None and record.at >= since_ms
                 and record.writer != self._id):
             return record.expires
         if self._heard_refresh is not None and self._heard_refresh[0] >= since_ms:
@@ -264,12 +289,27 @@ class TabSync:
     def record_end(self) -> None:
         self._write(SessionRecord(self._clock(), writer=self._id))
 
-    def announce(self, event: AuthEvent) -> None:
+    def ended_after(self, known_at_ms: int) -> bool:
+        """Whether the record says the session ended after ``known_at_ms``, with nothing since."""
+        record = self.record()
+        return record is not None and record.ended and record.at > known_at_ms
+
+    def say_signed_in(self, user_id: str) -> bool:
+        """A page of this tab shows ``user_id``, as the server just rendered it: note it for
+        the other tabs and tell them, unless the record knows already. Whether it was news."""
+        record = self.record()
+        if record is not None and record.live and record.user_id == user_id:
+            return False
+        self._write(SessionRecord(self._clock(), None, user_id, self._id, live=True))
+        self.announce(AuthEvent(SIGNED_IN), user_id)
+        return True
+
+    def announce(self, event: AuthEvent, user_id: "str | None" = None) -> None:
         """Tell the other tabs (they never hear their own messages)."""
         if not self.available:
             return
         try:
-            self._tabs.post(encode_event(event, self._clock()))
+            self._tabs.post(encode_event(event, self._clock(), user_id))
         except Exception as err:
             self._failure("messaging other tabs", err)
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
+    from ._compat._protocols import Page
+
 #: Deeper JSON than this is refused rather than risking a RecursionError.
 MAX_DEPTH = 64
 
@@ -149,6 +151,10 @@ def read_page_data(text: str, source: str = "_lucia_page_data") -> "tuple[User |
     nodes = _loads(text, source)
     if not isinstance(nodes, list):
         raise _invalid(source, f"the page data is {_describe(nodes)}, expected an array of nodes")
+    return _read_nodes(nodes, source)
+
+
+def _read_nodes(nodes: "list[Any]", source: str) -> "tuple[User | None, str]":
     merged: dict[str, Any] = {}
     for index, node in enumerate(nodes):
         if node is None:
@@ -166,3 +172,62 @@ def read_page_data(text: str, source: str = "_lucia_page_data") -> "tuple[User |
                       "(do this page's server loads return Lucia's data?)")
     user = user_from_object(merged["_lucia"], f"{source} _lucia")
     return user, "signed in" if user else f"{source} says signed out (null)"
+
+
+def read_route_data(text: str, source: str = "__data.json") -> "tuple[User | None, str | None]":
+    """The user in SvelteKit's route data (``GET <page>/__data.json``), or where it redirects.
+
+    ``(user, None)``, or ``(None, location)`` for a redirect. lucia-sveltekit 0.10's
+    SvelteKit flattens the whole answer into one devalue array; later releases send
+    plain JSON with each node's data flattened on its own, and stream further chunks
+    on further lines (only the first is needed). Both are read.
+    """
+    from ._devalue import DevalueError, unflatten  # noqa: PLC0415 - only looks need it
+
+    decoded = _loads(text.split("\n", 1)[0], source)
+    try:
+        root = unflatten(decoded) if isinstance(decoded, list) else decoded
+        if not isinstance(root, dict):
+            raise DevalueError(f"the answer is {_describe(root)}, expected an object")
+        kind, location, nodes = root.get("type"), root.get("location"), root.get("nodes")
+        if kind == "redirect" and isinstance(location, str):
+            return None, location
+        if kind != "data" or not isinstance(nodes, list):
+            raise DevalueError(f"a {str(kind)[:40]!r} answer, not route data with nodes")
+        for node in nodes:  # each node's data flattened on its own
+            if isinstance(node, dict) and isinstance(node.get("data"), list):
+                node["data"] = unflatten(node["data"])
+    except DevalueError as err:
+        raise _invalid(source, str(err)) from None
+    return _read_nodes(nodes, source)[0], None
+
+
+#: Why there is no user data at all, by where the client runs (``Page.where()``).
+_NO_USER_DATA = {
+    "page": ("no user data in the page: neither globalThis._lucia_page_data nor "
+             '<script type="application/json" id="lucia-user"> exists (is the server rendering '
+             "it into this page? see the README, \"Your own server\")"),
+    "worker": ("this runs in a web worker (a PyScript worker), which cannot see the page: call "
+               "get_user() on the main thread and pass the user to the worker"),
+    "no browser": "there is no page here (Node, CPython): get_user() needs a browser page",
+}
+
+#: How the server rendered the user into the page, so that it can be asked again.
+PAGE_DATA, SCRIPT = "page data", "script"
+
+
+def read_user(page: "Page") -> "tuple[User | None, str, str | None]":
+    """The user the server rendered into ``page``: ``(user, why, form)``.
+
+    ``why`` says why the user is ``None`` (or ``"signed in"``); ``form`` is how the
+    user was rendered (``PAGE_DATA``, ``SCRIPT``), ``None`` when it was not at all.
+    """
+    page_data = page.page_data_json()
+    if page_data is not None:
+        user, why = read_page_data(page_data)
+        return user, why, PAGE_DATA
+    script = page.user_script_text()
+    if script is not None:
+        user = user_from_script_text(script)
+        return user, "signed in" if user else "#lucia-user says signed out (null)", SCRIPT
+    return None, _NO_USER_DATA.get(page.where(), _NO_USER_DATA["page"]), None

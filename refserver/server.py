@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from lucia_pyodide.server import page_data_script, user_script_tag
+from lucia_pyodide.server import NO_STORE, page_data_script, route_data_json, user_script_tag
 
 from . import testapi
 from .store import Session, Store
@@ -32,6 +32,7 @@ REFRESH_TOKEN_PATTERN = re.compile(r"rt_[A-Za-z0-9]{40}")
 REFRESH_COOKIE_MAX_AGE = 525600  # seconds, as lucia-sveltekit 0.10 sets it
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 HYDRATION_MARK = "<!--lucia:hydration-->"
+ROUTE_DATA = "/__data.json"
 #: The demo's app pages: what they show, the PyScript tag each uses, and its interpreter.
 APP_PAGES = {
     "/": ("<py-script>", "py-script", "/pyscript/pyodide/pyodide.mjs"),
@@ -160,7 +161,8 @@ class Handler(SimpleHTTPRequestHandler):
         for name, value in headers or []:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        for name, value in NO_STORE.items():  # no page with a user is re-shown from a cache
+            self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -214,7 +216,9 @@ class Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         route = self.route
         self.app.count(f"GET {route}")
-        if route in APP_PAGES:
+        if route.endswith(ROUTE_DATA) and self.has_page(route[:-len(ROUTE_DATA)] or "/"):
+            self.render_route_data()
+        elif route in APP_PAGES:
             self.render_app(route)
         elif route == "/login":
             self.render_login()
@@ -226,6 +230,20 @@ class Handler(SimpleHTTPRequestHandler):
                 self.render_mounted_page(found)
             else:
                 super().do_GET()
+
+    def has_page(self, route: str) -> bool:
+        """Whether ``route`` is a page that shows the user (so it has route data)."""
+        if route in APP_PAGES:
+            return True
+        if self.app.config.test_api and route == testapi.LAB:
+            return True
+        found = self.mounted_file(route)
+        return found is not None and found.suffix == ".html"
+
+    def render_route_data(self) -> None:
+        """SvelteKit's ``__data.json`` for a page: its user, as a page load finds it."""
+        user, _expires, cookies = self.current_user()
+        self.respond(200, route_data_json(user).encode(), "application/json", cookies)
 
     def mounted_file(self, route: str) -> Path | None:
         """The file a URL path names on the first mount that has it (a folder: its index.html)."""

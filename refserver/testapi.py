@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .server import Handler
 
 LAB_DIR = Path(__file__).with_name("lab")
+LAB = "/__test__/lab"
 FAULT_PREFIX = "/__test__/fault/"
 FAULT_HANG_SECONDS = 20
 #: What the lab page allows: Pyodide and nothing evaluated from strings.
@@ -169,6 +170,6 @@ def micropython_files(handler: Handler) -> None:
 
 
 GET: dict[str, Callable[[Handler], None]] = {
-    "/__test__/stats": stats, "/__test__/lab": lab, "/__test__/lab.mjs": lab_module,
+    "/__test__/stats": stats, LAB: lab, "/__test__/lab.mjs": lab_module,
     "/__test__/wheel-files": wheel_files, "/__test__/micropython_files.mjs": micropython_files,
 }

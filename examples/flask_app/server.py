@@ -30,7 +30,7 @@ from typing import Any
 from flask import Flask, Response, abort, jsonify, redirect, request, send_from_directory
 from werkzeug.wrappers import Response as BaseResponse
 
-from lucia_pyodide.server import user_script_tag
+from lucia_pyodide.server import NO_STORE, user_script_tag
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
@@ -167,7 +167,8 @@ def create_app(store: Sessions | None = None) -> Flask:
         user, renewed = page_user()
         page = (HERE / "index.html").read_text().replace("<!--user-->", user_script_tag(user))
         wheel = sorted((BUILD / "wheel").glob("lucia_pyodide-*.whl"))[-1].name
-        response = Response(page.replace("{{wheel}}", f"/wheels/{wheel}"), content_type="text/html")
+        response = Response(page.replace("{{wheel}}", f"/wheels/{wheel}"), content_type="text/html",
+                            headers=NO_STORE)  # Back never re-shows a signed-in page from a cache
         if renewed:
             set_session_cookies(response, *renewed)
         elif user is None and ("access_token" in request.cookies or "refresh_token" in request.cookies):

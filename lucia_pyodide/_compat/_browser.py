@@ -36,16 +36,21 @@ def redirect_answer(response: "Any") -> "HttpResponse | None":
     return None
 
 
-def lost_in_transit(url: str, timeout: float, aborted: bool, why: str) -> LuciaError:
+def lost_in_transit(method: str, url: str, timeout: float, aborted: bool, why: str) -> LuciaError:
     """The error for an answer that never came whole: a timeout if the signal fired."""
     if aborted:
         return LuciaError(REQUEST_TIMEOUT,
-                          f"POST {url}: no complete answer within {timeout:g} s, aborted")
-    return LuciaError(UNKNOWN_ERROR, f"POST {url}: network error: {why}")
+                          f"{method} {url}: no complete answer within {timeout:g} s, aborted")
+    return LuciaError(UNKNOWN_ERROR, f"{method} {url}: network error: {why}")
 
 
 def _has(target: "Any", name: str) -> bool:
     return bool(js.Reflect.has(target, name))
+
+
+#: The page events ``BrowserPage.watch`` hears, on ``window`` or ``document``.
+_PAGE_EVENTS = (("pageshow", "window"), ("visibilitychange", "document"),
+                ("online", "window"), ("offline", "window"))
 
 
 class BrowserPage:
@@ -53,6 +58,7 @@ class BrowserPage:
 
     def __init__(self, ffi: "Ffi") -> None:
         self._ffi = ffi
+        self._watching: list[tuple[Any, str, Any]] = []  # (target, event, listener)
 
     def page_data_json(self) -> "str | None":
         try:
@@ -95,6 +101,69 @@ class BrowserPage:
     def navigate(self, url: str) -> None:
         self._ffi.call(js.location.assign, js.location, url)
 
+    def user_script_in(self, html: str) -> "str | None":
+        if not _has(js.globalThis, "DOMParser"):
+            return None
+        # DOMParser builds a document without running its scripts or loading anything.
+        parsed = js.DOMParser.new().parseFromString(html, "text/html")
+        element = parsed.getElementById("lucia-user")
+        if self._ffi.missing(element):
+            return None
+        text = element.textContent
+        return text if isinstance(text, str) else ""
+
+    def shown_from_cache(self) -> bool:
+        if not _has(js.globalThis, "performance") or not _has(js.performance, "getEntriesByType"):
+            return False
+        entries = js.performance.getEntriesByType("navigation")
+        if not entries.length:
+            return False
+        entry = js.Reflect.get(entries, 0)
+        if entry.type == "back_forward":
+            return True
+        if entry.type == "reload" or not _has(entry, "transferSize"):
+            return False
+        # Served by the HTTP cache: a body, and nothing of it crossed the network.
+        return bool(entry.transferSize == 0 and entry.decodedBodySize > 0)
+
+    def age_ms(self) -> float:
+        if not _has(js.globalThis, "performance"):
+            return 0.0
+        return float(js.performance.now())
+
+    def online(self) -> bool:
+        if not _has(js.globalThis, "navigator") or not _has(js.navigator, "onLine"):
+            return True
+        online: object = js.navigator.onLine
+        return online is not False
+
+    def watch(self, on_change: "Callable[[str], None]") -> bool:
+        if not _has(js.globalThis, "document") or self._watching:
+            return bool(self._watching)
+
+        def pageshow(event: "Any") -> None:
+            if event.persisted:
+                on_change("restored")
+
+        def visibility(_event: "Any") -> None:
+            on_change("visible" if js.document.visibilityState == "visible" else "hidden")
+
+        handlers = {"pageshow": pageshow, "visibilitychange": visibility,
+                    "online": lambda _event: on_change("online"),
+                    "offline": lambda _event: on_change("offline")}
+        for name, where in _PAGE_EVENTS:
+            target = js.window if where == "window" else js.document
+            listener = self._ffi.proxy(handlers[name])
+            target.addEventListener(name, listener)
+            self._watching.append((target, name, listener))
+        return True
+
+    def unwatch(self) -> None:
+        for target, name, listener in self._watching:
+            target.removeEventListener(name, listener)
+            self._ffi.release(listener)
+        self._watching.clear()
+
 
 class _LockRequest:
     """One wait for the Web Lock: granted (with its release), refused, or given up."""
@@ -120,18 +189,11 @@ class BrowserTabs:
         self._channel: Any = None
         self._proxies: list[Any] = []
 
-    def listen(self, on_message: "Callable[[object], None]", on_visible: "Callable[[], None]") -> bool:
-        """Start hearing other tabs (and this tab becoming visible); ``False`` where impossible."""
+    def listen(self, on_message: "Callable[[object], None]") -> bool:
+        """Start hearing other tabs; ``False`` where impossible."""
         ffi = self._ffi
         if self._channel is not None:
             return True
-        if _has(js.globalThis, "document"):
-            def visibility(_event: "Any") -> None:
-                if js.document.visibilityState == "visible":
-                    on_visible()
-
-            self._proxies.append(ffi.proxy(visibility))
-            js.document.addEventListener("visibilitychange", self._proxies[-1])
         if not _has(js.globalThis, "BroadcastChannel"):
             return False
         try:  # noqa: SIM105 - MicroPython has no contextlib. Its storage read (a microtask) starts here

@@ -43,27 +43,35 @@ def _describe(err: BaseException) -> str:
 
 
 class FetchTransport:
-    """POSTs with ``credentials: "same-origin"``, never follows redirects, and aborts on timeout."""
+    """Requests with ``credentials: "same-origin"`` that abort on timeout. A POST never
+    follows a redirect; a GET does, past every cache, as a reload would."""
 
     async def post(self, url: str, *, timeout: float, headers: "Mapping[str, str]") -> HttpResponse:
+        return await self._send("POST", url, timeout, headers, redirect="manual", cache="default")
+
+    async def get(self, url: str, *, timeout: float, headers: "Mapping[str, str]") -> HttpResponse:
+        return await self._send("GET", url, timeout, headers, redirect="follow", cache="no-store")
+
+    async def _send(self, method: str, url: str, timeout: float, headers: "Mapping[str, str]",
+                    *, redirect: str, cache: str) -> HttpResponse:
         signal = js.AbortSignal.timeout(max(1, round(timeout * 1000)))
         init = js.Object.new()
-        init.method, init.credentials, init.redirect, init.signal = (
-            "POST", "same-origin", "manual", signal)
+        init.method, init.credentials, init.redirect, init.cache, init.signal = (
+            method, "same-origin", redirect, cache, signal)
         init.headers = js.Object.new()
         for name, value in headers.items():
             js.Reflect.set(init.headers, name, value)
         try:
             # fetch() reports every failure (bad URL, bad header) as a rejection, never a throw.
             response = await js.fetch(url, init)
-            redirect = redirect_answer(response)
-            if redirect is not None:
-                return redirect
+            answer = redirect_answer(response)
+            if answer is not None:
+                return answer
             body = await response.text()
         except asyncio.CancelledError:
             raise
         except Exception as err:
-            raise lost_in_transit(url, timeout, bool(signal.aborted), _describe(err)) from None
+            raise lost_in_transit(method, url, timeout, bool(signal.aborted), _describe(err)) from None
         return HttpResponse(response.status, body if isinstance(body, str) else "")
 
 

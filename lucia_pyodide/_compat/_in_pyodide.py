@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 class FetchTransport:
-    """POSTs with ``credentials: "same-origin"``, never follows redirects, and aborts on timeout.
+    """Requests with ``credentials: "same-origin"`` that abort on timeout. A POST never
+    follows a redirect; a GET does, past every cache, as a reload would.
 
     The timeout is a JS ``AbortSignal.timeout``, not ``asyncio.wait_for``: it ends the
     body read too, and leaves nothing behind in Python (Pyodide's event loop keeps a
@@ -26,6 +27,13 @@ class FetchTransport:
     """
 
     async def post(self, url: str, *, timeout: float, headers: "Mapping[str, str]") -> HttpResponse:
+        return await self._send("POST", url, timeout, headers, redirect="manual", cache="default")
+
+    async def get(self, url: str, *, timeout: float, headers: "Mapping[str, str]") -> HttpResponse:
+        return await self._send("GET", url, timeout, headers, redirect="follow", cache="no-store")
+
+    async def _send(self, method: str, url: str, timeout: float, headers: "Mapping[str, str]",
+                    *, redirect: str, cache: str) -> HttpResponse:
         # Imported on first use: pyodide.http adds ~40 ms to importing this package,
         # and a page that only reads the user never sends a request.
         from pyodide.http import pyfetch  # noqa: PLC0415
@@ -34,15 +42,16 @@ class FetchTransport:
         try:
             response = await pyfetch(
                 url,
-                method="POST",
+                method=method,
                 credentials="same-origin",
-                redirect="manual",
+                redirect=redirect,
+                cache=cache,
                 headers=headers,
                 signal=signal,
             )
-            redirect = redirect_answer(response)
-            if redirect is not None:
-                return redirect
+            answer = redirect_answer(response)
+            if answer is not None:
+                return answer
             body = await response.string()
         except asyncio.CancelledError:
             raise
@@ -51,7 +60,7 @@ class FetchTransport:
             # JsException; a connection cut mid-body comes from pyodide 314 as an
             # AttributeError inside its own error handling. Whatever it is, the answer
             # was lost in transit: only the signal tells a timeout from the rest.
-            raise lost_in_transit(url, timeout, bool(signal.aborted), repr(err)) from None
+            raise lost_in_transit(method, url, timeout, bool(signal.aborted), repr(err)) from None
         return HttpResponse(response.status, body)
 
 

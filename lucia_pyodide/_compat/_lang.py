@@ -7,6 +7,7 @@ its name), so both branches run on CPython in the unit tests.
 
 import asyncio
 import builtins
+import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -88,6 +89,18 @@ def spawn(coroutine: "Coroutine[Any, Any, T]") -> "asyncio.Task[T]":
     if ensure_future is not None:
         return ensure_future(coroutine)  # type: ignore[no-any-return]
     return asyncio.create_task(coroutine)  # MicroPython
+
+
+def can_spawn() -> bool:
+    """Whether ``spawn`` works here: always in a browser (Pyodide's loop runs tasks made from
+    any callback, MicroPython's too), on CPython only inside a running loop."""
+    if sys.platform in ("emscripten", "webassembly"):
+        return True
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def start_task(coroutine: "Coroutine[Any, Any, T]") -> "asyncio.Task[T]":

@@ -14,6 +14,9 @@ class NoFetch:
     async def post(self, url: str, *, timeout: float, headers: "Mapping[str, str]") -> HttpResponse:
         raise LuciaError(UNKNOWN_ERROR, f"POST {url}: fetch needs Pyodide (this is CPython)")
 
+    async def get(self, url: str, *, timeout: float, headers: "Mapping[str, str]") -> HttpResponse:
+        raise LuciaError(UNKNOWN_ERROR, f"GET {url}: fetch needs Pyodide (this is CPython)")
+
 
 class NoPage:
     """A page with nothing on it."""
@@ -36,11 +39,29 @@ class NoPage:
     def navigate(self, url: str) -> None:
         raise RuntimeError("navigation needs a browser page")
 
+    def user_script_in(self, html: str) -> "str | None":
+        return None
+
+    def shown_from_cache(self) -> bool:
+        return False
+
+    def age_ms(self) -> float:
+        return 0.0
+
+    def online(self) -> bool:
+        return True
+
+    def watch(self, on_change: "Callable[[str], None]") -> bool:
+        return False
+
+    def unwatch(self) -> None:
+        pass
+
 
 class NoTabs:
     """No other tabs: every method reports that it cannot."""
 
-    def listen(self, on_message: "Callable[[object], None]", on_visible: "Callable[[], None]") -> bool:
+    def listen(self, on_message: "Callable[[object], None]") -> bool:
         return False
 
     def post(self, message: str) -> None:

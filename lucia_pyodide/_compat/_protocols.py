@@ -41,6 +41,13 @@ class Transport(Protocol):
         self, url: str, *, timeout: float, headers: "Mapping[str, str]"
     ) -> HttpResponse: ...
 
+    async def get(
+        self, url: str, *, timeout: float, headers: "Mapping[str, str]"
+    ) -> HttpResponse:
+        """A ``GET`` past every cache (``cache: "no-store"``), following redirects, as a
+        reload would: how the client asks the server who is signed in, without a token."""
+        ...
+
 
 class Page(Protocol):
     """The page the client runs in (or nothing like one, in Node)."""
@@ -69,6 +76,33 @@ class Page(Protocol):
         """Send the browser to ``url``."""
         ...
 
+    def user_script_in(self, html: str) -> "str | None":
+        """The text of ``<script id="lucia-user">`` in the HTML document ``html`` (parsed as
+        the browser parses a page, running nothing); ``None`` if it has none."""
+        ...
+
+    def shown_from_cache(self) -> bool:
+        """Whether this document may be an old rendering: reached through the history
+        (Back, Forward) or served from the HTTP cache rather than by the server now."""
+        ...
+
+    def age_ms(self) -> float:
+        """Milliseconds since this document's navigation started (``performance.now()``)."""
+        ...
+
+    def online(self) -> bool:
+        """``navigator.onLine``: ``False`` only when the browser knows it is offline."""
+        ...
+
+    def watch(self, on_change: "Callable[[str], None]") -> bool:
+        """Call ``on_change`` with ``"restored"`` (shown again from the back-forward cache),
+        ``"visible"``, ``"hidden"``, ``"online"`` or ``"offline"``; ``False`` with no page."""
+        ...
+
+    def unwatch(self) -> None:
+        """Stop ``watch``ing."""
+        ...
+
 
 class Tabs(Protocol):
     """The other tabs of the origin, raw; ``_tabs.TabSync`` decides what to believe.
@@ -77,8 +111,8 @@ class Tabs(Protocol):
     may raise (a storage that throws): ``TabSync`` treats that as absent.
     """
 
-    def listen(self, on_message: "Callable[[object], None]", on_visible: "Callable[[], None]") -> bool:
-        """Start hearing other tabs' messages (and this tab becoming visible)."""
+    def listen(self, on_message: "Callable[[object], None]") -> bool:
+        """Start hearing other tabs' messages."""
         ...
 
     def post(self, message: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 
@@ -31,11 +32,42 @@ def page_data(user_id: str) -> str:
 
 
 class FakePage:
+    """A page: its user data, how it was loaded, and its events (``fire``)."""
+
     def __init__(self, page_data: str | None = None, script: str | None = None,
-                 context: str = "page") -> None:
+                 context: str = "page", *, from_cache: bool = False, is_online: bool = True) -> None:
         self.page_data, self.script, self.context = page_data, script, context
+        self.from_cache, self.is_online = from_cache, is_online
         self.reads = 0
         self.navigated: list[str] = []
+        self.watcher: Callable[[str], None] | None = None
+
+    def user_script_in(self, html: str) -> str | None:
+        match = re.search(r'<script type="application/json" id="lucia-user">(.*?)</script>', html)
+        return match.group(1) if match else None
+
+    def shown_from_cache(self) -> bool:
+        return self.from_cache
+
+    def age_ms(self) -> float:
+        return 100.0
+
+    def online(self) -> bool:
+        return self.is_online
+
+    def watch(self, on_change: Callable[[str], None]) -> bool:
+        self.watcher = on_change
+        return True
+
+    def unwatch(self) -> None:
+        self.watcher = None
+
+    def fire(self, kind: str) -> None:
+        """The browser says: "restored", "visible", "hidden", "online" or "offline"."""
+        if kind in ("online", "offline"):
+            self.is_online = kind == "online"
+        if self.watcher is not None:
+            self.watcher(kind)
 
     def page_data_json(self) -> str | None:
         self.reads += 1
@@ -69,6 +101,9 @@ class ScriptedTransport:
         self.calls.append(url)
         await asyncio.sleep(self.delay)
         return self.answers.pop(0)
+
+    async def get(self, url: str, *, timeout: float, headers: Mapping[str, str]) -> HttpResponse:
+        return await self.post(url, timeout=timeout, headers=headers)
 
 
 class LuciaModel:
@@ -157,6 +192,14 @@ class ModelTransport:
                 model.jar.clear()
         return response
 
+    async def get(self, url: str, *, timeout: float, headers: Mapping[str, str]) -> HttpResponse:
+        """A page, rendered with the user a reload shows (``#lucia-user``)."""
+        self.calls.append(f"GET {url}")
+        await asyncio.sleep(self.model.delay)
+        user = self.model.page_load()
+        shown = json.dumps({"userId": user} if user else None)
+        return HttpResponse(200, f'<script type="application/json" id="lucia-user">{shown}</script>')
+
 
 class Origin:
     """What the tabs of one browser origin share: a channel, localStorage, maybe Web Locks."""
@@ -180,7 +223,7 @@ class FakeTabs:
         self.broken, self.lock_timeout = broken, lock_timeout
         self.locked = 0
 
-    def listen(self, on_message: Callable[[object], None], on_visible: Callable[[], None]) -> bool:
+    def listen(self, on_message: Callable[[object], None]) -> bool:
         self.origin.listeners.append((self, on_message))
         return True
 

@@ -160,7 +160,7 @@ def test_record_validation() -> None:
                  json.dumps({"v": 2, "at": now, "expires": EXPIRES, "user": 7})):
         assert decode(junk) is None, junk
     assert decode_event(encode_event(AuthEvent("SESSION_LOST"), now), now=now, max_ahead_ms=1) == (
-        AuthEvent("SESSION_LOST", remote=True), now)
+        AuthEvent("SESSION_LOST", remote=True), now, None)
 
 
 def test_storage_that_throws_is_storage_that_is_absent() -> None:
