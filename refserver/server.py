@@ -55,6 +55,9 @@ class Config:
     #: before it answers (a request "on its way"; cookies that land late).
     refresh_delay: float = 0.0
     refresh_answer_delay: float = 0.0
+    #: "no-store" (``lucia_pyodide.server.NO_STORE`` on every answer), or "none": pages go
+    #: out with no Cache-Control at all, as lucia-sveltekit 0.10.1 sends them.
+    page_cache: str = "no-store"
 
     def update(self, values: dict[str, Any]) -> None:
         for key, value in values.items():
@@ -69,6 +72,7 @@ class Config:
 
 _TEST_SETTINGS: dict[str, Any] = {
     "hydration": "sveltekit", "refresh_body": "json", "refresh_delay": 0.0, "refresh_answer_delay": 0.0,
+    "page_cache": "no-store",
 }
 
 
@@ -161,8 +165,10 @@ class Handler(SimpleHTTPRequestHandler):
         for name, value in headers or []:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
-        for name, value in NO_STORE.items():  # no page with a user is re-shown from a cache
-            self.send_header(name, value)
+        page = (content_type or "").startswith("text/html")
+        if not (page and self.app.config.page_cache == "none"):
+            for name, value in NO_STORE.items():  # no page with a user is re-shown from a cache
+                self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)

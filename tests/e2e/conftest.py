@@ -15,6 +15,7 @@ import urllib.request
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from selenium.common.exceptions import TimeoutException
@@ -23,7 +24,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from refserver.server import App, Config, seed_demo_user, start_in_thread
 from refserver.store import Store
-from tools.browser import chromium
+from tools.browser import INSECURE_HOST, chromium
+
+if TYPE_CHECKING:
+    from .lab import Lab
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -131,3 +135,71 @@ def wait_until_serving(server: subprocess.Popen[str], url: str) -> None:
                 pytest.fail(f"the server command died: {server.stdout.read()}")  # type: ignore[union-attr]
             time.sleep(0.1)
     pytest.fail(f"the server command never served {url}")
+
+
+# -- the lab suites' fixtures: one server and browser a module, lab tabs, a signed-in user ----
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[Any, str]]:
+    app, url, httpd = serve(test_api=True)
+    yield app, url
+    httpd.shutdown()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[WebDriver]:
+    with chromium(logs=True) as browser:
+        browser.set_script_timeout(60)
+        yield browser
+
+
+@pytest.fixture(scope="module", params=["pyodide-secure", "pyodide-insecure",
+                                        "micropython-secure", "micropython-insecure"])
+def lab(request: pytest.FixtureRequest, server: tuple[Any, str], driver: WebDriver) -> Lab:
+    from .lab import PRELUDE, TABS, Lab  # noqa: PLC0415 - lab.py needs this module
+
+    _, url = server
+    interpreter, context = request.param.split("-")
+    base = url if context == "secure" else url.replace("127.0.0.1", INSECURE_HOST)
+    for handle in driver.window_handles[1:]:  # the other context's tabs
+        driver.switch_to.window(handle)
+        driver.close()
+    driver.switch_to.window(driver.window_handles[0])
+    made = Lab(driver, base, url, interpreter)
+    made.open(TABS)
+    secure = made.js(made.tabs[0], "return [isSecureContext, !!navigator.locks]")
+    assert secure == [context == "secure"] * 2, secure
+    for handle in made.tabs:
+        made.run(handle, PRELUDE)
+    return made
+
+
+@pytest.fixture
+def user(lab: Lab) -> dict[str, Any]:
+    from .lab import PRELUDE, RESET  # noqa: PLC0415
+
+    """A clean slate in every tab, then a signed-in user that every tab's page shows."""
+    crashed = lab.replace_crashed(PRELUDE)
+    if crashed:
+        warnings.warn(f"lab tabs {crashed} had crashed (the browser's renderer); replaced them",
+                      stacklevel=1)
+    lab.call("/__test__/reset", {})
+    lab.js(lab.tabs[0], "localStorage.clear()")
+    lab.driver.delete_all_cookies()
+    session: dict[str, Any] = lab.run(lab.tabs[0], """
+        init = js.Object.new()
+        init.method, init.credentials = 'POST', 'same-origin'
+        init.body = json.dumps({'username': 'alice'})
+        json.loads(await (await js.fetch('/__test__/session', init)).text())
+    """)
+    shown = json.dumps({"userId": session["userId"], "username": "alice"})
+    for handle in lab.tabs:  # as the server renders it into a page loaded now
+        lab.js(handle, """let tag = document.getElementById('lucia-user');
+            if (!tag) {
+                tag = Object.assign(document.createElement('script'),
+                                    {type: 'application/json', id: 'lucia-user'});
+                document.head.append(tag);
+            }
+            tag.textContent = arguments[0];""", shown)
+        lab.run(handle, RESET)
+    lab.call("/__test__/stats")
+    return session

@@ -160,3 +160,60 @@ def page_user(lab: Lab, handle: str) -> Any:
     text = lab.driver.execute_async_script(_PAGE_USER)
     assert not str(text).startswith("ERROR"), text
     return json.loads(text)
+
+
+# -- the fixtures of the lab suites: the server, the browser, the tabs, a signed-in user -------
+TABS = 3
+
+# Runs in both interpreters. Time is read from Python's clock: MicroPython keeps only the
+# low 32 bits of a JavaScript integer such as Date.now().
+PRELUDE = """
+import asyncio, json, js, time
+import lucia_pyodide
+from lucia_pyodide import LuciaClient, LuciaError, get_user, refresh_session, sign_out
+heard = []
+heard_events = []
+
+def now_ms():
+    return int(time.time() * 1000)
+
+def listen(client):
+    def hear(event):
+        heard.append([event.type, event.remote, now_ms()])
+        heard_events.append(event)
+
+    client.on_change(hear)
+
+async def outcome(call):
+    try:
+        return await call
+    except LuciaError as err:
+        return err.code
+
+async def at(when_ms):
+    await asyncio.sleep(max(0, when_ms - now_ms()) / 1000)
+
+None
+"""
+
+RESET = """
+heard.clear()
+heard_events.clear()
+lucia_pyodide.reset_default_client()
+listen(lucia_pyodide.default_client())
+None
+"""
+
+
+def events(lab: Lab, handle: str) -> list[list[Any]]:
+    return list(lab.run(handle, "heard"))
+
+
+def types(lab: Lab, handle: str) -> list[str]:
+    return [e[0] + (" (remote)" if e[1] else "") for e in events(lab, handle)]
+
+
+def configure(lab: Lab, **settings: float) -> None:
+    lab.call("/__test__/config", settings)
+
+

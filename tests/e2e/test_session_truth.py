@@ -11,131 +11,14 @@ otherwise, the pages use only the seed's three functions.
 
 from __future__ import annotations
 
-import json
 import time
-import warnings
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tools.browser import INSECURE_HOST, chromium
-
-from .conftest import serve
-from .lab import Lab, page_user
-
-TABS = 3
-
-# Runs in both interpreters. Time is read from Python's clock: MicroPython keeps only the
-# low 32 bits of a JavaScript integer such as Date.now().
-PRELUDE = """
-import asyncio, json, js, time
-import lucia_pyodide
-from lucia_pyodide import LuciaClient, LuciaError, get_user, refresh_session, sign_out
-heard = []
-
-def now_ms():
-    return int(time.time() * 1000)
-
-def listen(client):
-    client.on_change(lambda e: heard.append([e.type, e.remote, now_ms()]))
-
-async def outcome(call):
-    try:
-        return await call
-    except LuciaError as err:
-        return err.code
-
-async def at(when_ms):
-    await asyncio.sleep(max(0, when_ms - now_ms()) / 1000)
-
-None
-"""
-
-RESET = """
-heard.clear()
-lucia_pyodide.reset_default_client()
-listen(lucia_pyodide.default_client())
-None
-"""
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[Any, str]]:
-    app, url, httpd = serve(test_api=True)
-    yield app, url
-    httpd.shutdown()  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="module")
-def driver() -> Iterator[WebDriver]:
-    with chromium(logs=True) as browser:
-        browser.set_script_timeout(60)
-        yield browser
-
-
-@pytest.fixture(scope="module", params=["pyodide-secure", "pyodide-insecure",
-                                        "micropython-secure", "micropython-insecure"])
-def lab(request: pytest.FixtureRequest, server: tuple[Any, str], driver: WebDriver) -> Lab:
-    _, url = server
-    interpreter, context = request.param.split("-")
-    base = url if context == "secure" else url.replace("127.0.0.1", INSECURE_HOST)
-    for handle in driver.window_handles[1:]:  # the other context's tabs
-        driver.switch_to.window(handle)
-        driver.close()
-    driver.switch_to.window(driver.window_handles[0])
-    made = Lab(driver, base, url, interpreter)
-    made.open(TABS)
-    secure = made.js(made.tabs[0], "return [isSecureContext, !!navigator.locks]")
-    assert secure == [context == "secure"] * 2, secure
-    for handle in made.tabs:
-        made.run(handle, PRELUDE)
-    return made
-
-
-@pytest.fixture
-def user(lab: Lab) -> dict[str, Any]:
-    """A clean slate in every tab, then a signed-in user that every tab's page shows."""
-    crashed = lab.replace_crashed(PRELUDE)
-    if crashed:
-        warnings.warn(f"lab tabs {crashed} had crashed (the browser's renderer); replaced them",
-                      stacklevel=1)
-    lab.call("/__test__/reset", {})
-    lab.js(lab.tabs[0], "localStorage.clear()")
-    lab.driver.delete_all_cookies()
-    session: dict[str, Any] = lab.run(lab.tabs[0], """
-        init = js.Object.new()
-        init.method, init.credentials = 'POST', 'same-origin'
-        init.body = json.dumps({'username': 'alice'})
-        json.loads(await (await js.fetch('/__test__/session', init)).text())
-    """)
-    shown = json.dumps({"userId": session["userId"], "username": "alice"})
-    for handle in lab.tabs:  # as the server renders it into a page loaded now
-        lab.js(handle, """let tag = document.getElementById('lucia-user');
-            if (!tag) {
-                tag = Object.assign(document.createElement('script'),
-                                    {type: 'application/json', id: 'lucia-user'});
-                document.head.append(tag);
-            }
-            tag.textContent = arguments[0];""", shown)
-        lab.run(handle, RESET)
-    lab.call("/__test__/stats")
-    return session
-
-
-def events(lab: Lab, handle: str) -> list[list[Any]]:
-    return list(lab.run(handle, "heard"))
-
-
-def types(lab: Lab, handle: str) -> list[str]:
-    return [e[0] + (" (remote)" if e[1] else "") for e in events(lab, handle)]
-
-
-def configure(lab: Lab, **settings: float) -> None:
-    lab.call("/__test__/config", settings)
+from .lab import PRELUDE, RESET, TABS, Lab, configure, events, page_user, types
 
 
 # -- 1. sign_out() ends the server's session, whatever the page believes -------------------

@@ -1,0 +1,155 @@
+"""``get_user()`` is what a reload would show: Back, someone else signing in or out, the network.
+
+Real Chromium tabs (Selenium's Chromium keeps its back-forward cache on) of the lab page,
+in both interpreters and both contexts (the ``lab`` fixture). The pages are sent with no
+``Cache-Control`` here, as lucia-sveltekit 0.10.1 sends them, so that Back may re-show
+them from the back-forward cache or the HTTP cache: the client must be right anyway.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from .conftest import open_booted, wait_for
+from .lab import PRELUDE, RESET, Lab, configure, types
+
+#: Waits (in the tab) up to 2 s for get_user() to become ``{want}``: [its user id, how long].
+SHOWS_WITHIN_2_S = """
+started = now_ms()
+def shown():
+    user = get_user()
+    return user.user_id if user is not None else None
+while shown() != {want!r} and now_ms() - started < 2000:
+    await asyncio.sleep(0.02)
+[shown(), now_ms() - started]
+"""
+
+
+def shows(lab: Lab, handle: str, want: str | None) -> None:
+    shown, took = lab.run(handle, SHOWS_WITHIN_2_S.format(want=want))
+    assert shown == want, (shown, took, lab.console(handle))
+
+
+@pytest.fixture
+def cacheable(lab: Lab, user: dict[str, Any]) -> str:
+    """The first tab, its page rendered now with the user in it, sent as lucia-sveltekit does."""
+    configure(lab, page_cache="none")
+    tab = lab.tabs[0]
+    lab.reload(tab)
+    lab.run(tab, PRELUDE)
+    lab.run(tab, RESET)
+    assert lab.run(tab, "get_user().user_id") == user["userId"]
+    lab.js(tab, "window.restored = false; addEventListener('pageshow', e => {"
+                " if (e.persisted) window.restored = true; });")
+    return tab
+
+
+def back_to(lab: Lab, tab: str) -> bool:
+    """Press Back; wait until the page works again. Whether it came from the back-forward cache."""
+    lab.driver.switch_to.window(tab)
+    lab.driver.back()
+    wait_for(lab.driver, "document.body && (document.body.dataset.ready || document.body.dataset.failed)")
+    restored = bool(lab.js(tab, "return window.restored === true"))
+    if not restored:  # a new document (from the HTTP cache): its Python starts afresh
+        lab.run(tab, PRELUDE)
+        lab.run(tab, RESET)
+    return restored
+
+
+def sign_in_as(lab: Lab, tab: str, username: str) -> None:
+    lab.run(tab, f"""
+        init = js.Object.new()
+        init.method, init.credentials = 'POST', 'same-origin'
+        init.body = json.dumps({{'username': {username!r}}})
+        await (await js.fetch('/__test__/session', init)).text()
+        None
+    """)
+
+
+def open_other_page(lab: Lab, tab: str) -> None:
+    """Another page of the same tab, running the client (a second lab page)."""
+    lab.driver.switch_to.window(tab)
+    open_booted(lab.driver, f"{lab.base}/__test__/lab?interpreter={lab.interpreter}&page=b",
+                "document.body.dataset.ready || document.body.dataset.failed")
+    lab.run(tab, PRELUDE)
+
+
+def test_back_after_a_sign_out_without_this_client(lab: Lab, cacheable: str) -> None:
+    """A form, lucia's own JS client, any POST to the logout endpoint: this client saw nothing."""
+    tab = cacheable
+    lab.driver.get(f"{lab.base}/login")
+    status = lab.driver.execute_async_script(
+        "const done = arguments[0]; fetch('/api/auth/logout', {method: 'POST'}).then(r => done(r.status))")
+    assert status == 200
+    restored = back_to(lab, tab)
+    assert restored, "Chromium did not restore the page from its back-forward cache"
+    shows(lab, tab, None)
+    assert types(lab, tab) == ["SIGNED_OUT (remote)"]
+
+
+def test_back_after_a_sign_out_in_another_page_of_the_tab(lab: Lab, cacheable: str) -> None:
+    tab = cacheable
+    open_other_page(lab, tab)
+    assert lab.run(tab, "await sign_out()") is None
+    restored = back_to(lab, tab)  # Chromium evicts a cached page that gets a tab message
+    cached = lab.js(tab, "const n = performance.getEntriesByType('navigation')[0];"
+                         "return [n.type, n.transferSize]")
+    assert restored or cached == ["back_forward", 0], cached  # an old rendering, either way
+    shows(lab, tab, None)
+
+
+def test_back_after_signing_in_as_someone_else(lab: Lab, cacheable: str) -> None:
+    tab = cacheable
+    sign_in_as(lab, tab, "bob")
+    open_other_page(lab, tab)
+    bob = lab.run(tab, "get_user().user_id")
+    assert lab.run(tab, "get_user().attributes['username']") == "bob"
+    back_to(lab, tab)
+    shows(lab, tab, bob)
+    assert types(lab, tab)[-1:] == ["SIGNED_IN (remote)"]
+
+
+def test_a_sign_out_then_a_sign_in_in_another_tab(lab: Lab, user: dict[str, Any]) -> None:
+    watcher, other = lab.tabs[0], lab.tabs[1]
+    assert lab.run(watcher, "get_user().user_id") == user["userId"]
+    lab.run(other, "await sign_out()")
+    shows(lab, watcher, None)
+    sign_in_as(lab, other, "bob")
+    lab.reload(other)  # the page the sign-in leads to, rendered with bob
+    lab.run(other, PRELUDE)
+    bob = lab.run(other, "get_user().user_id")
+    shows(lab, watcher, bob)
+    assert types(lab, watcher) == ["SIGNED_OUT (remote)", "SIGNED_IN (remote)"]
+    assert lab.run(watcher, "[e.user.attributes['username'] for e in heard_events if e.user]") == ["bob"]
+
+
+def test_offline_keep_alive_keeps_the_user_and_refreshes_once_back_online(
+        lab: Lab, user: dict[str, Any]) -> None:
+    tab = lab.tabs[0]
+    driver = lab.driver
+    driver.switch_to.window(tab)
+    offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", offline)
+    try:
+        state = lab.run(tab, """
+            client = lucia_pyodide.default_client()
+            client.get_user()
+            client.expires = now_ms() + 1500  # due in half a second
+            keeper = client.keep_alive(margin=1, min_interval=0.5, retry_base=0.2, retry_cap=0.4,
+                                       check_interval=0.5)
+            await asyncio.sleep(4)
+            [keeper.stopped, get_user() is not None, client.online]
+        """)
+        assert state == [False, True, False], state
+    finally:
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**offline, "offline": False})
+    back = time.monotonic()
+    while lab.refreshes() == 0 and time.monotonic() - back < 3:
+        time.sleep(0.05)
+    assert lab.refreshes() == 1, "no refresh after coming back online"
+    assert time.monotonic() - back < 1.5  # within a second of `online` (plus this poll)
+    assert lab.run(tab, "keeper.stop(); [t for t in heard if t[0] == 'SESSION_LOST']") == []
