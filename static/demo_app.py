@@ -118,6 +118,28 @@ def on_session_change(event):
         element("signed-out").hidden = False
         what = "signed out" if event.type == "SIGNED_OUT" else "session ended"
         set_status(f"You were {what} in {where}.", "error" if event.remote else "")
+    elif event.type == "SIGNED_IN":
+        # Back to a page that showed someone else, or a sign-in in another tab: show who
+        # a reload would show, and keep that session alive.
+        show_user(event.user)
+        set_status(f"Signed in elsewhere as {event.user.attributes.get('username', '?')}.")
+        start_keep_alive()
+
+
+def show_user(user):
+    element("signed-out").hidden = True
+    element("signed-in").hidden = False
+    element("username").textContent = str(user.attributes.get("username", "(no username)"))
+    element("user-id").textContent = user.user_id
+
+
+def start_keep_alive():
+    # Keep the session alive (refreshed `margin` s before expiry, one tab at a time).
+    # ?margin= and ?min_interval= shorten it for the multi-tab test.
+    query = js.URLSearchParams.new(js.location.search)
+    margin, min_interval = query.get("margin"), query.get("min_interval")
+    state["keep_alive"] = keep_alive(float(margin) if margin else 60.0,
+                                     min_interval=float(min_interval) if min_interval else 5.0)
 
 
 def main():
@@ -127,27 +149,21 @@ def main():
     except LuciaError as err:
         set_status(f"The page's user data is broken: {err.code} ({err.detail})", "error")
         return
-    if user is None:
-        element("signed-out").hidden = False
-        return
-    element("signed-in").hidden = False
-    element("username").textContent = str(user.attributes.get("username", "(no username)"))
-    element("user-id").textContent = user.user_id
-    js.document.body.dataset.userShownAt = str(js.performance.now())  # page-to-user (make bench)
     # Proxies live as long as the page: the buttons need them until it unloads.
     element("refresh").addEventListener("click", create_proxy(lambda event: start(on_refresh(event))))
     element("sign-out").addEventListener("click", create_proxy(lambda event: start(on_sign_out(event))))
     state["ticker"] = start(tick())  # keep a reference: tasks are weakly held
-    # Keep the session alive (refreshed `margin` s before expiry, one tab at a time) and
-    # hear sign-outs from other tabs. ?margin= and ?min_interval= shorten it for the
-    # multi-tab test.
-    default_client().expires = state["expires"]
-    query = js.URLSearchParams.new(js.location.search)
-    margin, min_interval = query.get("margin"), query.get("min_interval")
+    # Every change shows up live: sign-outs and sign-ins in other tabs, and what the
+    # server shows when Back brings this page back from a cache.
     on_change(on_session_change)
-    state["keep_alive"] = keep_alive(float(margin) if margin else 60.0,
-                                     min_interval=float(min_interval) if min_interval else 5.0)
+    if user is None:
+        element("signed-out").hidden = False
+        js.document.body.dataset.ready = "true"
+        return
+    show_user(user)
+    js.document.body.dataset.userShownAt = str(js.performance.now())  # page-to-user (make bench)
+    default_client().expires = state["expires"]
+    start_keep_alive()
     js.document.body.dataset.ready = "true"
-
 
 main()

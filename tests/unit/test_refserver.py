@@ -269,3 +269,18 @@ def test_a_mounted_page_of_your_own_gets_the_user_rendered_in(
     static = request(demo, "GET", "/mine/app.py", cookies=tokens)
     assert static.read_body == b"print('static')"  # type: ignore[attr-defined]
     assert request(demo, "GET", "/mine/../store.py").status == 404
+
+
+def test_route_data_says_who_a_reload_shows_and_pages_stay_out_of_caches(demo: str) -> None:
+    from lucia_pyodide._user import read_route_data
+
+    signed_out = request(demo, "GET", "/__data.json")
+    assert signed_out.status == 200 and signed_out.headers["Content-Type"] == "application/json"
+    assert signed_out.headers["Cache-Control"] == "private, no-store"
+    assert read_route_data(signed_out.read_body.decode()) == (None, None)  # type: ignore[attr-defined]
+    cookies = sign_in(demo)
+    answer = request(demo, "GET", "/app-py/__data.json", cookies=cookies)
+    user, _ = read_route_data(answer.read_body.decode())  # type: ignore[attr-defined]
+    assert user is not None and user.attributes["username"] == "demo"
+    assert request(demo, "GET", "/", cookies=cookies).headers["Cache-Control"] == "private, no-store"
+    assert request(demo, "GET", "/nowhere/__data.json").status == 404
