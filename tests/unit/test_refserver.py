@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 
 import refserver.store as store_module
+from lucia_pyodide._user import read_route_data
 from refserver.server import App, Config, start_in_thread
 from refserver.store import Store
 
@@ -272,8 +273,6 @@ def test_a_mounted_page_of_your_own_gets_the_user_rendered_in(
 
 
 def test_route_data_says_who_a_reload_shows_and_pages_stay_out_of_caches(demo: str) -> None:
-    from lucia_pyodide._user import read_route_data
-
     signed_out = request(demo, "GET", "/__data.json")
     assert signed_out.status == 200 and signed_out.headers["Content-Type"] == "application/json"
     assert signed_out.headers["Cache-Control"] == "private, no-store"
