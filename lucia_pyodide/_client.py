@@ -118,7 +118,7 @@ class LuciaClient:
         # Other tabs may claim expiries up to twice the session lifetime ahead, no further.
         self._sync = TabSync(tabs if tabs is not None else DefaultTabs(),
                              max_lifetime_ms=2 * session_lifetime_ms)
-        self._life = PageLife(self._page, self._transport, timeout=self.timeout,
+        self._life = PageLife(self._page, self._transport, base_url=base_url, timeout=self.timeout,
                               headers=self.headers, floor=recheck_floor)
         # One session operation (a refresh or a sign-out) at a time in this page; the
         # Web Lock in TabSync does the same across tabs.

@@ -55,10 +55,11 @@ class PageLife:
     between visible and hidden costs nothing.
     """
 
-    def __init__(self, page: "Page", transport: "Transport", *, timeout: float,
-                 headers: "Mapping[str, str]", floor: float,
+    def __init__(self, page: "Page", transport: "Transport", *, base_url: "str | None",
+                 timeout: float, headers: "Mapping[str, str]", floor: float,
                  clock_ms: "Callable[[], int]" = now_ms) -> None:
         self._page, self._transport, self._clock = page, transport, clock_ms
+        self._base_url = base_url
         self._timeout, self._headers, self._floor = timeout, headers, floor
         self._started = False
         #: Whether the browser is online, as far as it knows (``navigator.onLine``).
@@ -165,6 +166,10 @@ class PageLife:
         """
         path = self._page.path() or "/"
         url = route_data_url(path) if form == PAGE_DATA else path.split("#", 1)[0]
+        if self._base_url:  # a client of a server elsewhere (Node)
+            from ._redirect import join  # noqa: PLC0415
+
+            url = join(self._base_url, url)
         for _hop in range(MAX_HOPS + 1):
             text = await self._get(url)
             if form == SCRIPT:
