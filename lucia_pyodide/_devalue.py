@@ -75,22 +75,22 @@ def unflatten(values: object, *, max_depth: int = 64, max_items: int = 100_000) 
     done: dict[int, Any] = {}
     height: dict[int, int] = {}  # how deep each built value nests
     size: dict[int, int] = {}  # how many values it unfolds into
-    active: set[int] = set()  # being built: the ancestors of what is on top of the stack
+    active: dict[int, list[int]] = {}  # being built (the ancestors of the top): its children
     stack = [(0, False)]
     while stack:
         index, children_done = stack.pop()
         if index in done:
             continue
-        refs = [ref for ref in _refs(values[index]) if ref >= 0]
         if not children_done:
             if index in active:
                 raise DevalueError("a value that contains itself (a cycle)")
-            _check_refs(_refs(values[index]), count)
-            active.add(index)
+            all_refs = _refs(values[index])
+            _check_refs(all_refs, count)  # before comparing: a reference may be any JSON
+            active[index] = refs = [ref for ref in all_refs if ref >= 0]
             stack.append((index, True))
             stack.extend((ref, False) for ref in refs if ref not in done)
             continue
-        active.discard(index)
+        refs = active.pop(index)
         height[index] = 1 + max((height[ref] for ref in refs), default=0)
         size[index] = 1 + sum(size[ref] for ref in refs)
         if height[index] > max_depth:

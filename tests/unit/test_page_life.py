@@ -56,6 +56,8 @@ def test_route_data_of_later_sveltekit_and_redirects() -> None:
     ("[]", "non-empty array"),
     ("[[0]]", "contains itself"),
     ("[[5]]", "outside"),
+    ('[{"a": "x"}]', "outside"),
+    ("[[null]]", "outside"),
     ('[{"type":1,"nodes":2},"data",[3],{"type":1,"data":4},{"_lucia":5},["Map",6,7],"k","v"]', "'Map'"),
     ('[{"a": 1}, 2]', "not route data"),
     ('[{"type":1,"nodes":2},"data",[3],{"type":1,"data":4},{"_lucia":5},{"userId":6},7]', "userId"),
