@@ -185,7 +185,7 @@ class LuciaClient:
 
     def _stale(self, why: str) -> None:
         """What the page shows may be old: learn what a reload would show."""
-        if self._user is not None and self._sync.ended_after(self._life.heard_at):
+        if self._user is not None and self._sync.ended_since(self._life.heard_at):
             self._end_session_here(SIGNED_OUT, f"signed out in another tab ({why})", remote=True)
             return
         logger.info("lucia_pyodide: %s: asking the server who is signed in", why)
@@ -271,7 +271,7 @@ class LuciaClient:
         Automatic: the first refresh, sign-out or ``get_user()`` on a page with user data.
         """
         self._life.start(self._stale, self._woken)
-        return self._sync.start(self._on_tab_event)
+        return self._sync.start(self._on_tab_event, self._on_sign_in_elsewhere)
 
     @property
     def online(self) -> bool:
@@ -325,11 +325,12 @@ class LuciaClient:
         if self._keep_alive is not None:
             self._keep_alive.wake(back_online=kind == "online")
 
+    def _on_sign_in_elsewhere(self, user_id: str) -> None:
+        # A claim: SIGNED_IN is emitted once the server shows that user.
+        if self._user is None or self._user.user_id != user_id:
+            self._stale("another tab shows a user signed in")
+
     def _on_tab_event(self, event: "AuthEvent") -> None:
-        if event.type == SIGNED_IN:  # a claim: the event comes once the server confirms it
-            if self._user is None or self._user.user_id != self._sync.heard_sign_in:
-                self._stale("another tab shows a user signed in")
-            return
         if event.type == SESSION_REFRESHED:
             if event.expires == self.expires:
                 return  # already known here (this tab adopted it from the record)

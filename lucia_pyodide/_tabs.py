@@ -171,8 +171,7 @@ class TabSync:
         #: When (ms) another tab last said it ended the session; 0: never heard.
         self.ended_at = 0
         self._heard_refresh: tuple[int, int] | None = None  # (heard at, expires)
-        #: The user id the last ``SIGNED_IN`` message named (a claim, to be asked about).
-        self.heard_sign_in: str | None = None
+        self._on_sign_in: Callable[[str], None] = lambda user_id: None
         self._failed: set[str] = set()
         self._id = random_id()  # tells this tab's records from others'
 
@@ -182,10 +181,15 @@ class TabSync:
             self._failed.add(what)
             logger.warning("lucia_pyodide: %s failed (%r); treated as absent", what, err)
 
-    def start(self, on_event: "Callable[[AuthEvent], None]") -> bool:
-        """Hear other tabs from now on (idempotent); ``False`` where they cannot be heard."""
+    def start(self, on_event: "Callable[[AuthEvent], None]",
+              on_sign_in: "Callable[[str], None]") -> bool:
+        """Hear other tabs from now on (idempotent); ``False`` where they cannot be heard.
+
+        ``on_sign_in(user_id)`` hears a tab's claim that ``user_id`` signed in: a reason
+        to ask the server, not an event to pass on.
+        """
         if not self._started:
-            self._started, self._on_event = True, on_event
+            self._started, self._on_event, self._on_sign_in = True, on_event, on_sign_in
             try:
                 self.available = self._tabs.listen(self._on_message)
             except Exception as err:
@@ -203,7 +207,8 @@ class TabSync:
         elif event.type == SIGNED_OUT:
             self.ended_at = max(self.ended_at, at)
         elif event.type == SIGNED_IN:
-            self.heard_sign_in = user_id
+            self._on_sign_in(str(user_id))
+            return
         self._on_event(event)
 
     def record(self) -> "SessionRecord | None":
@@ -288,11 +293,6 @@ class TabSync:
 
     def record_end(self) -> None:
         self._write(SessionRecord(self._clock(), writer=self._id))
-
-    def ended_after(self, known_at_ms: int) -> bool:
-        """Whether the record says the session ended after ``known_at_ms``, with nothing since."""
-        record = self.record()
-        return record is not None and record.ended and record.at > known_at_ms
 
     def say_signed_in(self, user_id: str) -> bool:
         """A page of this tab shows ``user_id``, as the server just rendered it: note it for
