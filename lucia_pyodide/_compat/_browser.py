@@ -67,11 +67,15 @@ class BrowserPage:
             raise LuciaError(AUTH_INVALID_USER_DATA, f"_lucia_page_data: {err}") from None
 
     def user_script_text(self) -> "str | None":
-        ffi = self._ffi
         if not _has(js.globalThis, "document"):
             return None
+        return self._script_text(js.document)
+
+    def _script_text(self, document: "Any") -> "str | None":
+        """The text of ``document``'s ``#lucia-user``; guarded, for a page's own may be tampered with."""
+        ffi = self._ffi
         try:
-            element = ffi.call(js.document.getElementById, js.document, "lucia-user")
+            element = ffi.call(document.getElementById, document, "lucia-user")
             if ffi.missing(element):
                 return None
             text = ffi.call(js.Reflect.get, None, element, "textContent")
@@ -105,12 +109,7 @@ class BrowserPage:
         if not _has(js.globalThis, "DOMParser"):
             return None
         # DOMParser builds a document without running its scripts or loading anything.
-        parsed = js.DOMParser.new().parseFromString(html, "text/html")
-        element = parsed.getElementById("lucia-user")
-        if self._ffi.missing(element):
-            return None
-        text = element.textContent
-        return text if isinstance(text, str) else ""
+        return self._script_text(js.DOMParser.new().parseFromString(html, "text/html"))
 
     def shown_from_cache(self) -> bool:
         if not _has(js.globalThis, "performance") or not _has(js.performance, "getEntriesByType"):
