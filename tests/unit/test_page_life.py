@@ -109,6 +109,14 @@ def client_on(model: LuciaModel, origin: Origin, page: FakePage, **options: floa
                        **options)
 
 
+def signed_in_tab(**options: float) -> tuple[LuciaModel, Origin, FakePage, LuciaClient]:
+    """u1 signed in, and a tab whose page the server rendered with u1."""
+    model, origin = LuciaModel(), Origin()
+    model.sign_in("u1")
+    page = FakePage(script=script_page("u1"))
+    return model, origin, page, client_on(model, origin, page, **options)
+
+
 async def settle() -> None:
     for _ in range(5):
         await asyncio.sleep(0.01)
@@ -116,10 +124,7 @@ async def settle() -> None:
 
 def test_back_to_a_page_after_a_sign_out_elsewhere_shows_nobody() -> None:
     async def main() -> None:
-        model, origin = LuciaModel(), Origin()
-        model.sign_in("u1")
-        page = FakePage(script=script_page("u1"))
-        client = client_on(model, origin, page)
+        model, _origin, page, client = signed_in_tab()
         heard: list[AuthEvent] = []
         client.on_change(heard.append)
         assert client.get_user() is not None
@@ -134,10 +139,7 @@ def test_back_to_a_page_after_a_sign_out_elsewhere_shows_nobody() -> None:
 
 def test_an_ended_record_answers_without_a_request() -> None:
     async def main() -> None:
-        model, origin = LuciaModel(), Origin()
-        model.sign_in("u1")
-        page = FakePage(script=script_page("u1"))
-        client = client_on(model, origin, page)
+        model, origin, page, client = signed_in_tab()
         assert client.get_user() is not None
         await settle()
         other = origin.tab()
@@ -176,9 +178,7 @@ def test_a_sign_in_travels_to_the_other_tabs_through_the_server() -> None:
 
 def test_a_forged_sign_in_message_only_makes_a_tab_ask() -> None:
     async def main() -> None:
-        model, origin = LuciaModel(), Origin()
-        model.sign_in("u1")
-        client = client_on(model, origin, FakePage(script=script_page("u1")))
+        model, origin, _page, client = signed_in_tab()
         heard: list[AuthEvent] = []
         client.on_change(heard.append)
         client.get_user()
@@ -195,10 +195,7 @@ def test_a_forged_sign_in_message_only_makes_a_tab_ask() -> None:
 
 def test_a_tab_visible_again_asks_only_after_the_floor() -> None:
     async def main() -> None:
-        model, origin = LuciaModel(), Origin()
-        model.sign_in("u1")
-        page = FakePage(script=script_page("u1"))
-        client = client_on(model, origin, page, recheck_floor=0.2)
+        model, _origin, page, client = signed_in_tab(recheck_floor=0.2)
         client.get_user()
         page.fire("hidden")
         page.fire("visible")  # the page was rendered a moment ago: nothing to ask
