@@ -152,9 +152,10 @@ class LuciaClient:
             log("lucia_pyodide: get_user() is None: %s", self.user_reason)
         if self._form is None:
             return
-        self._life.heard_at = self._life.rendered_at()
+        rendered_at = self._life.rendered_at()
+        self._life.heard_at = rendered_at or 0
         self.sync_tabs()
-        if self._life.heard_at == 0:  # an old rendering, from a cache
+        if rendered_at is None:
             self._stale("this page was shown from a cache, not by the server now")
         elif self._user is not None:
             if can_spawn():

@@ -106,18 +106,14 @@ class PageLife:
         if kind != "hidden":
             self._on_wake(kind)
 
-    def shown_from_cache(self) -> bool:
-        """Whether this document may be an old rendering (``Page.shown_from_cache``)."""
+    def rendered_at(self) -> "int | None":
+        """When (ms) the server rendered this document, at the latest; ``None`` when it may be
+        an old rendering (``Page.shown_from_cache``)."""
         try:
-            return self._page.shown_from_cache()
+            if self._page.shown_from_cache():
+                return None
         except Exception as err:
             logger.warning("lucia_pyodide: cannot tell how this page was loaded (%r)", err)
-            return False
-
-    def rendered_at(self) -> int:
-        """When (ms) the server rendered this document, at the latest; 0 when unknown (cache)."""
-        if self.shown_from_cache():
-            return 0
         return self._clock() - int(self._page.age_ms())
 
     # -- looks -----------------------------------------------------------------------
