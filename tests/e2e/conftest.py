@@ -185,12 +185,7 @@ def user(lab: Lab) -> dict[str, Any]:
     lab.call("/__test__/reset", {})
     lab.js(lab.tabs[0], "localStorage.clear()")
     lab.driver.delete_all_cookies()
-    session: dict[str, Any] = lab.run(lab.tabs[0], """
-        init = js.Object.new()
-        init.method, init.credentials = 'POST', 'same-origin'
-        init.body = json.dumps({'username': 'alice'})
-        json.loads(await (await js.fetch('/__test__/session', init)).text())
-    """)
+    session = lab.sign_in(lab.tabs[0], "alice")
     shown = json.dumps({"userId": session["userId"], "username": "alice"})
     for handle in lab.tabs:  # as the server renders it into a page loaded now
         lab.js(handle, """let tag = document.getElementById('lucia-user');

@@ -99,14 +99,27 @@ class Lab:
             replaced.append(index)
         return replaced
 
-    def reload(self, handle: str) -> None:
-        """Load the lab page in a tab (a page load: the server may rotate the tokens)."""
+    def reload(self, handle: str, query: str = "") -> None:
+        """Load the lab page in a tab (a page load: the server may rotate the tokens).
+
+        ``query`` (``&page=b``) makes it another page of the lab, as far as the history goes.
+        """
         self.driver.switch_to.window(handle)
-        open_booted(self.driver, f"{self.base}/__test__/lab?interpreter={self.interpreter}",
+        open_booted(self.driver, f"{self.base}/__test__/lab?interpreter={self.interpreter}{query}",
                     "document.body.dataset.ready || document.body.dataset.failed")
         failed = self.driver.execute_script("return document.body.dataset.failed")
         if failed:
             fail_with_page(self.driver, f"the lab did not boot: {failed}")
+
+    def sign_in(self, handle: str, username: str) -> dict[str, Any]:
+        """Sign ``username`` in from the tab (the test API sets the browser's cookies): its session."""
+        session: dict[str, Any] = self.run(handle, f"""
+            init = js.Object.new()
+            init.method, init.credentials = 'POST', 'same-origin'
+            init.body = json.dumps({{'username': {username!r}}})
+            json.loads(await (await js.fetch('/__test__/session', init)).text())
+        """)
+        return session
 
     def start(self, handle: str, code: str) -> None:
         self.driver.switch_to.window(handle)

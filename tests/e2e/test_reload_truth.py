@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import open_booted, wait_for
+from .conftest import wait_for
 from .lab import PRELUDE, RESET, Lab, configure, types
 
 #: Waits (in the tab) up to 2 s for get_user() to become ``{want}``: [its user id, how long].
@@ -59,21 +59,9 @@ def back_to(lab: Lab, tab: str) -> bool:
     return restored
 
 
-def sign_in_as(lab: Lab, tab: str, username: str) -> None:
-    lab.run(tab, f"""
-        init = js.Object.new()
-        init.method, init.credentials = 'POST', 'same-origin'
-        init.body = json.dumps({{'username': {username!r}}})
-        await (await js.fetch('/__test__/session', init)).text()
-        None
-    """)
-
-
 def open_other_page(lab: Lab, tab: str) -> None:
     """Another page of the same tab, running the client (a second lab page)."""
-    lab.driver.switch_to.window(tab)
-    open_booted(lab.driver, f"{lab.base}/__test__/lab?interpreter={lab.interpreter}&page=b",
-                "document.body.dataset.ready || document.body.dataset.failed")
+    lab.reload(tab, "&page=b")
     lab.run(tab, PRELUDE)
 
 
@@ -103,7 +91,7 @@ def test_back_after_a_sign_out_in_another_page_of_the_tab(lab: Lab, cacheable: s
 
 def test_back_after_signing_in_as_someone_else(lab: Lab, cacheable: str) -> None:
     tab = cacheable
-    sign_in_as(lab, tab, "bob")
+    lab.sign_in(tab, "bob")
     open_other_page(lab, tab)
     bob = lab.run(tab, "get_user().user_id")
     assert lab.run(tab, "get_user().attributes['username']") == "bob"
@@ -117,7 +105,7 @@ def test_a_sign_out_then_a_sign_in_in_another_tab(lab: Lab, user: dict[str, Any]
     assert lab.run(watcher, "get_user().user_id") == user["userId"]
     lab.run(other, "await sign_out()")
     shows(lab, watcher, None)
-    sign_in_as(lab, other, "bob")
+    lab.sign_in(other, "bob")
     lab.reload(other)  # the page the sign-in leads to, rendered with bob
     lab.run(other, PRELUDE)
     bob = lab.run(other, "get_user().user_id")
