@@ -1,8 +1,8 @@
 """``LuciaClient``: the configuration, the user the page shows, and the session operations in order.
 
-Its parts have homes of their own: the other tabs (``_tabs.TabSync``), the page's own
-life and looks at the server (``_lifecycle.PageLife``), keep-alive (``_keepalive``),
-where the user comes from (``_user``).
+Its parts have homes of their own: the requests (``_requests.SessionRequests``), the
+other tabs (``_tabs.TabSync``), the page's own life and looks at the server
+(``_lifecycle.PageLife``), keep-alive (``_keepalive``), where the user comes from (``_user``).
 """
 
 import asyncio
@@ -10,12 +10,7 @@ import logging
 
 from ._compat import DefaultPage, DefaultTabs, DefaultTransport
 from ._compat._lang import can_spawn, shielded, spawn, start_task
-from ._errors import (
-    AUTH_INVALID_ACCESS_TOKEN,
-    AUTH_INVALID_REFRESH_TOKEN,
-    AUTH_NOT_AUTHENTICATED,
-    LuciaError,
-)
+from ._errors import AUTH_INVALID_REFRESH_TOKEN, AUTH_NOT_AUTHENTICATED, LuciaError
 from ._events import (
     SESSION_LOST,
     SESSION_REFRESHED,
@@ -25,6 +20,7 @@ from ._events import (
     EventHub,
 )
 from ._lifecycle import PageLife
+from ._requests import SessionRequests
 from ._tabs import TabSync, now_ms
 from ._user import User, read_user
 
@@ -118,13 +114,12 @@ class LuciaClient:
         # Other tabs may claim expiries up to twice the session lifetime ahead, no further.
         self._sync = TabSync(tabs if tabs is not None else DefaultTabs(),
                              max_lifetime_ms=2 * session_lifetime_ms)
-        self._life = PageLife(self._page, self._transport, base_url=base_url, timeout=self.timeout,
-                              headers=self.headers, floor=recheck_floor)
+        self._life = PageLife(self._page, self._transport, self, floor=recheck_floor)
         # One session operation (a refresh or a sign-out) at a time in this page; the
         # Web Lock in TabSync does the same across tabs.
         self._turn = asyncio.Lock()
         self._refresh: asyncio.Task[int] | None = None
-        self._refreshed_at = 0  # when (ms) a refresh request of ours last succeeded
+        self._requests = SessionRequests(self, self._transport, self._sync, self._user_id)
         self._background: set[asyncio.Task[None]] = set()
         self._keep_alive: KeepAlive | None = None
 
@@ -338,10 +333,10 @@ class LuciaClient:
             self.expires = event.expires
         else:
             self.forget_user(f"{event.type} in another tab")
-            if event.type == SIGNED_OUT and self._refreshed_at >= self._sync.ended_at:
+            if event.type == SIGNED_OUT and self._requests.refreshed_at >= self._sync.ended_at:
                 # A refresh of ours came back after that sign-out finished (no lock to
                 # keep them apart): its cookies may have outlived the sign-out's.
-                self._in_background(self._end_revived_session())
+                self._in_background(self._requests.end_revived_session())
         self._events.emit(event)
 
     def _in_background(self, coroutine: "Coroutine[Any, Any, None]") -> None:
@@ -361,6 +356,9 @@ class LuciaClient:
         event = AuthEvent(event_type, remote=remote)
         self._events.emit(event)
         self._sync.announce(event)
+
+    def _set_expires(self, expires: int) -> None:
+        self.expires = expires
 
     def _learned(self, expires: int, *, adopted: bool) -> None:
         if expires == self.expires:
@@ -396,7 +394,7 @@ class LuciaClient:
             try:
                 try:
                     async with self._sync.holding(self.timeout + 5):
-                        expires, adopted = await self._verified_refresh(started)
+                        expires, adopted = await self._requests.verified_refresh(started)
                 finally:
                     self._refresh = None  # the listeners told below may start the next one
             except LuciaError as err:
@@ -405,70 +403,6 @@ class LuciaClient:
                 raise
             self._learned(expires, adopted=adopted)
             return expires
-
-    async def _verified_refresh(self, started: int) -> "tuple[int, bool]":
-        """A refresh, or another tab's since ``started``; a refusal is checked before it is believed.
-
-        The refresh token may have been rotated by someone else a moment ago (another
-        tab, a page load, another script): their cookies then hold a live token, so a
-        refusal is retried once, after giving another tab ``verify_delay`` to report.
-        """
-        adopted = self._sync.adoptable(started)
-        if adopted is not None:
-            return adopted, True
-        if self._sync.ended_since(started):
-            raise LuciaError(AUTH_NOT_AUTHENTICATED, "refresh: another tab signed out meanwhile")
-        refusals: list[LuciaError] = []
-        while len(refusals) < 2:
-            try:
-                return await self._send_refresh(started), False
-            except LuciaError as err:
-                if err.code != AUTH_INVALID_REFRESH_TOKEN:
-                    raise
-                refusals.append(err)
-            # Someone else may have rotated the token a moment ago (or, without Web Locks,
-            # retried at the same moment and won): adopt their result if it comes.
-            adopted = await self._sync.wait_for_refresh(started, self.verify_delay)
-            if adopted is not None:
-                return adopted, True
-        raise LuciaError(
-            AUTH_INVALID_REFRESH_TOKEN,
-            f"{refusals[0].detail}, and again {self.verify_delay:g} s later, with no other tab "
-            "refreshing: the session is gone",
-            status=refusals[-1].status,
-        )
-
-    async def _send_refresh(self, started: int) -> int:
-        response = await self._transport.post(
-            self.refresh_url, timeout=self.timeout, headers=self.headers
-        )
-        from ._responses import refresh_result  # noqa: PLC0415
-
-        expires = refresh_result(
-            response, now_ms=now_ms(), session_lifetime_ms=self.session_lifetime_ms
-        )
-        self._refreshed_at = now_ms()
-        if self._sync.ended_since(started):
-            # Another tab signed out while this request was on its way: the cookies it
-            # just set would revive the session, so sign-out wins.
-            await self._end_revived_session()
-            raise LuciaError(AUTH_NOT_AUTHENTICATED, "refresh: another tab signed out meanwhile")
-        self._sync.record_refresh(expires, self._user_id())
-        return expires
-
-    async def _logout(self) -> None:
-        """One logout request: returns on success, else raises the ``LuciaError`` it means."""
-        from ._responses import logout_result  # noqa: PLC0415
-
-        logout_result(await self._transport.post(
-            self.logout_url, timeout=self.timeout, headers=self.headers))
-
-    async def _end_revived_session(self) -> None:
-        """Log out what a refresh that crossed another tab's sign-out may have revived."""
-        try:
-            await self._logout()
-        except LuciaError as err:  # nothing revived (no access token), or the network
-            logger.info("lucia_pyodide: ending a revived session: %s", err)
 
     async def sign_out(self, redirect: "str | None" = None) -> None:
         """End the session on the server, here and in every tab; then go to ``redirect``.
@@ -495,7 +429,8 @@ class LuciaClient:
         async with self._turn:  # after this page's refresh in flight, if any
             try:
                 async with self._sync.holding(self.timeout + 5):
-                    await self._end_server_session()
+                    # A refresh on the way is quiet: the sign-out after it is the news.
+                    await self._requests.end_server_session(self._set_expires)
             except LuciaError as err:
                 if err.code == AUTH_NOT_AUTHENTICATED:
                     self._end_session_here(SESSION_LOST, f"sign_out: {err.detail}")
@@ -503,26 +438,3 @@ class LuciaClient:
             self._end_session_here(SIGNED_OUT, "signed out by sign_out()")
         if target is not None:
             self._page.navigate(target)
-
-    async def _end_server_session(self) -> None:
-        try:
-            return await self._logout()
-        except LuciaError as err:
-            if err.code != AUTH_INVALID_ACCESS_TOKEN:
-                raise
-        # No access-token cookie, yet a page load would revive the session from the
-        # refresh token: refresh it to get an access token, then end it.
-        try:
-            expires, _ = await self._verified_refresh(now_ms())
-        except LuciaError as refused:
-            if refused.code != AUTH_INVALID_REFRESH_TOKEN:
-                raise
-            raise LuciaError(
-                AUTH_NOT_AUTHENTICATED,
-                "no session to end: the server found no access token and refused the "
-                f"refresh token ({refused.detail})",
-                status=refused.status,
-            ) from None
-        self.expires = expires  # quietly: the sign-out below is the news
-        await self._logout()
-

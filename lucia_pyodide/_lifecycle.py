@@ -22,9 +22,10 @@ from ._user import PAGE_DATA, SCRIPT, read_route_data, user_from_script_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from ._compat._protocols import Page, Transport
+    from ._requests import Settings
     from ._user import User
 
 logger = logging.getLogger("lucia_pyodide")
@@ -55,12 +56,10 @@ class PageLife:
     between visible and hidden costs nothing.
     """
 
-    def __init__(self, page: "Page", transport: "Transport", *, base_url: "str | None",
-                 timeout: float, headers: "Mapping[str, str]", floor: float,
-                 clock_ms: "Callable[[], int]" = now_ms) -> None:
+    def __init__(self, page: "Page", transport: "Transport", settings: "Settings", *,
+                 floor: float, clock_ms: "Callable[[], int]" = now_ms) -> None:
         self._page, self._transport, self._clock = page, transport, clock_ms
-        self._base_url = base_url
-        self._timeout, self._headers, self._floor = timeout, headers, floor
+        self._settings, self._floor = settings, floor
         self._started = False
         #: Whether the browser is online, as far as it knows (``navigator.onLine``).
         self.online = True
@@ -162,10 +161,11 @@ class PageLife:
         """
         path = self._page.path() or "/"
         url = route_data_url(path) if form == PAGE_DATA else path.split("#", 1)[0]
-        if self._base_url:  # a client of a server elsewhere (Node)
+        base_url = self._settings.base_url
+        if base_url:  # a client of a server elsewhere (Node)
             from ._redirect import join  # noqa: PLC0415
 
-            url = join(self._base_url, url)
+            url = join(base_url, url)
         for _hop in range(MAX_HOPS + 1):
             text = await self._get(url)
             if form == SCRIPT:
@@ -184,7 +184,8 @@ class PageLife:
         raise LuciaError(UNKNOWN_ERROR, f"GET {url}: redirected more than {MAX_HOPS} times")
 
     async def _get(self, url: str) -> str:
-        response = await self._transport.get(url, timeout=self._timeout, headers=self._headers)
+        settings = self._settings
+        response = await self._transport.get(url, timeout=settings.timeout, headers=settings.headers)
         if response.status != 200 or response.redirected_to is not None:
             raise LuciaError(UNKNOWN_ERROR, f"GET {url}: status {response.status}",
                              status=response.status)
