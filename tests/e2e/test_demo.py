@@ -16,7 +16,7 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from .conftest import ARTIFACTS, open_booted, wait_for
@@ -57,8 +57,22 @@ def submit(driver: WebDriver, form: str, username: str, password: str) -> None:
             if attempt == 2 or not ("stale" in str(err) or "does not belong" in str(err)):
                 raise
             continue
-        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old_page))
+        WebDriverWait(driver, 30).until(lambda _d, page=old_page: replaced(page))
         return
+
+
+def replaced(element: WebElement) -> bool:
+    """Whether ``element``'s document is gone. Chromium says so either as a stale element or,
+    while the next page is arriving, as a node that "does not belong to the document"."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as err:
+        if "does not belong" not in str(err):
+            raise
+        return True
+    return False
 
 
 @pytest.mark.parametrize("page", ["/", "/app-py", "/app-mpy"])
