@@ -16,10 +16,17 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import pytest
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import (
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from refserver.server import App, Config, seed_demo_user, start_in_thread
@@ -32,6 +39,8 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 BOOT_TIMEOUT = 90  # Pyodide + the wheel on a busy 2-core machine
+#: What the demo pages (and the lab) set once their Python is up.
+READY = "document.body.dataset.ready"
 
 
 def serve(lifetime_s: float = 8 * 3600, *, test_api: bool = False) -> tuple[App, str, object]:
@@ -60,7 +69,7 @@ def browser() -> Iterator[WebDriver]:
 
 
 def fail_with_page(driver: WebDriver, what: str) -> None:
-    """Fail, saying what the page showed: its text, its console, a screenshot."""
+    """Fail, saying what the page showed: its text, its console, what it fetched, a screenshot."""
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / "timeout.png"))
     try:
@@ -69,24 +78,19 @@ def fail_with_page(driver: WebDriver, what: str) -> None:
         console = []
     body = driver.execute_script("return document.body ? document.body.innerText : ''")
     pytest.fail(f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n"
-                + "\n".join(console) + "\nrequests without an answer:\n" + "\n".join(pending(driver)))
+                + "\n".join(console) + "\nthe last files it fetched (ms from navigation start):\n"
+                + "\n".join(fetched(driver)[-8:]))
 
 
-def pending(driver: WebDriver) -> list[str]:
-    """Requests the browser sent and never finished (from the performance log, if kept)."""
-    try:
-        entries = driver.get_log("performance")
-    except Exception:
-        return ["(no performance log)"]
-    sent: dict[str, str] = {}
-    for entry in entries:
-        message = json.loads(entry["message"])["message"]
-        params = message.get("params", {})
-        if message["method"] == "Network.requestWillBeSent":
-            sent[params["requestId"]] = params["request"]["url"]
-        elif message["method"] in ("Network.loadingFinished", "Network.loadingFailed"):
-            sent.pop(params["requestId"], None)
-    return list(sent.values())
+def fetched(driver: WebDriver) -> list[str]:
+    """What the page fetched, in order, with when each answer ended (its resource timing).
+
+    Where PyScript's boot stopped shows here: after ``pyodide_graph`` and before
+    ``pyodide-lock.json`` is its IndexedDB storage (see ``open_booted``).
+    """
+    return [f"{name} {end}" for name, end in driver.execute_script(
+        "return performance.getEntriesByType('resource').map("
+        "e => [e.name, e.responseEnd ? Math.round(e.responseEnd) : 'unfinished'])")]
 
 
 def wait_for(driver: WebDriver, condition: str, timeout: float = BOOT_TIMEOUT) -> None:
@@ -97,24 +101,66 @@ def wait_for(driver: WebDriver, condition: str, timeout: float = BOOT_TIMEOUT) -
         fail_with_page(driver, f"timed out after {timeout}s waiting for {condition!r}")
 
 
-def open_booted(driver: WebDriver, url: str, ready: str = "document.body.dataset.ready") -> None:
+def open_booted(driver: WebDriver, url: str, ready: str = READY) -> None:
     """Load ``url`` and wait until its Python is up (``ready`` is true in the page).
 
-    Once in many runs (never reproduced alone), headless Chromium leaves one of
-    PyScript's own module files requested and unanswered, and the page never boots.
-    That is the page load failing, not the client under test: the page is loaded
-    once more, with a warning naming the stuck request; a second stall fails.
+    Never leave a page while PyScript boots: in Chromium, a page left while PyScript's
+    first IndexedDB open (its package storage, "Loading Storage") is under way can keep
+    every later page of the profile waiting on that open, stuck before the interpreter
+    loads. A reload does not help; so tests land on the page they want (``sign_in_to``)
+    instead of going through a booting one.
     """
     driver.get(url)
-    try:
-        WebDriverWait(driver, BOOT_TIMEOUT / 2).until(
-            lambda d: d.execute_script(f"return !!({ready})"))
+    wait_for(driver, ready)
+
+
+def submit(driver: WebDriver, form: str, username: str, password: str) -> None:
+    """Fill and send a form, and wait for the page it leads to (not the old one still up).
+
+    Filled once more if the document changed under it (seen once: Chromium reported the
+    button "does not belong to the document" right after the page was loaded).
+    """
+    for attempt in (1, 2):
+        WebDriverWait(driver, 30).until(
+            lambda d: d.execute_script("return document.readyState") == "complete")
+        old_page = driver.find_element(By.TAG_NAME, "html")
+        try:
+            for field, text in (("username", username), ("password", password)):
+                element = driver.find_element(By.ID, f"{form}-{field}")
+                element.clear()
+                element.send_keys(text)
+            driver.find_element(By.CSS_SELECTOR, f"#{form}-form button").click()
+        except (StaleElementReferenceException, WebDriverException) as err:
+            if attempt == 2 or not ("stale" in str(err) or "does not belong" in str(err)):
+                raise
+            continue
+        WebDriverWait(driver, 30).until(lambda _d, page=old_page: replaced(page))
         return
-    except TimeoutException:
-        stuck = pending(driver)
-    warnings.warn(f"{url} did not boot in {BOOT_TIMEOUT / 2:g} s (unanswered: {stuck}); "
-                  "loading it once more", stacklevel=2)
-    driver.get(url)
+
+
+def replaced(element: WebElement) -> bool:
+    """Whether ``element``'s document is gone. Chromium says so either as a stale element or,
+    while the next page is arriving, as a node that "does not belong to the document"."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as err:
+        if "does not belong" not in str(err):
+            raise
+        return True
+    return False
+
+
+def sign_in_to(driver: WebDriver, base: str, page: str, username: str, password: str, *,
+               ready: str = READY) -> None:
+    """Sign in with the reference server's form and land on ``page``, its Python up.
+
+    The form's ``next`` takes the browser straight there, so no booting page is left
+    half-way (see ``open_booted``).
+    """
+    driver.get(f"{base}/login?{urlencode({'next': page})}")
+    submit(driver, "login", username, password)
     wait_for(driver, ready)
 
 

@@ -13,13 +13,11 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import ARTIFACTS, open_booted, wait_for
+from .conftest import ARTIFACTS, open_booted, submit, wait_for
 
 
 def requested_hosts(driver: WebDriver) -> set[str]:
@@ -37,50 +35,13 @@ def text(driver: WebDriver, element_id: str) -> str:
     return str(driver.find_element(By.ID, element_id).text)
 
 
-def submit(driver: WebDriver, form: str, username: str, password: str) -> None:
-    """Fill and send a form, and wait for the page it leads to (not the old one still up).
-
-    Filled once more if the document changed under it (seen once: Chromium reported the
-    button "does not belong to the document" right after the page was loaded).
-    """
-    for attempt in (1, 2):
-        WebDriverWait(driver, 30).until(
-            lambda d: d.execute_script("return document.readyState") == "complete")
-        old_page = driver.find_element(By.TAG_NAME, "html")
-        try:
-            for field, text in (("username", username), ("password", password)):
-                element = driver.find_element(By.ID, f"{form}-{field}")
-                element.clear()
-                element.send_keys(text)
-            driver.find_element(By.CSS_SELECTOR, f"#{form}-form button").click()
-        except (StaleElementReferenceException, WebDriverException) as err:
-            if attempt == 2 or not ("stale" in str(err) or "does not belong" in str(err)):
-                raise
-            continue
-        WebDriverWait(driver, 30).until(lambda _d, page=old_page: replaced(page))
-        return
-
-
-def replaced(element: WebElement) -> bool:
-    """Whether ``element``'s document is gone. Chromium says so either as a stale element or,
-    while the next page is arriving, as a node that "does not belong to the document"."""
-    try:
-        element.is_enabled()
-    except StaleElementReferenceException:
-        return True
-    except WebDriverException as err:
-        if "does not belong" not in str(err):
-            raise
-        return True
-    return False
-
-
 @pytest.mark.parametrize("page", ["/", "/app-py", "/app-mpy"])
 def test_sign_up_sign_in_refresh_sign_out(browser: WebDriver, demo_url: str, page: str) -> None:
     name = "<b>eve</b>" + page.strip("/").replace("-", "")
-    browser.get(demo_url + "/login")
+    # Each form lands on the sign-in page, so no page is left while its Python boots.
+    browser.get(demo_url + "/login?next=/login")
     submit(browser, "signup", name, "correct horse")
-    browser.get(demo_url + "/login")
+    browser.get(demo_url + "/login?next=/login")
     submit(browser, "login", name, "wrong password")
     assert "Wrong username or password." in text(browser, "message")
     submit(browser, "login", name, "correct horse")

@@ -21,8 +21,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
-from .conftest import ROOT, free_port, open_booted, wait_for, wait_until_serving
-from .test_demo import requested_hosts, submit
+from .conftest import ROOT, free_port, open_booted, submit, wait_for, wait_until_serving
+from .test_demo import requested_hosts
 
 sys.path.insert(0, str(ROOT / "examples" / "flask_app"))
 from server import Sessions, create_app

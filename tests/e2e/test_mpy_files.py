@@ -13,8 +13,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from .conftest import open_booted, serve
-from .test_demo import submit
+from .conftest import serve, sign_in_to
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><script type="module" src="/pyscript/core.js"></script></head>
@@ -47,7 +46,5 @@ def files_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_the_wheel_through_files_in_micropython(browser: WebDriver, files_page: str) -> None:
-    browser.get(files_page + "/login")
-    submit(browser, "login", "demo", "demo-password")
-    open_booted(browser, files_page + "/mine/")
+    sign_in_to(browser, files_page, "/mine/", "demo", "demo-password")
     assert browser.find_element(By.ID, "who").text == "demo"

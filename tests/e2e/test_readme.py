@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from .conftest import ROOT, free_port, open_booted, wait_until_serving
-from .test_demo import requested_hosts, submit
+from .conftest import ROOT, free_port, open_booted, sign_in_to, wait_until_serving
+from .test_demo import requested_hosts
 
 README = (ROOT / "README.md").read_text()
 
@@ -63,10 +63,8 @@ def own_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_the_readme_page_shows_who_is_signed_in(browser: WebDriver, own_page: str) -> None:
     open_booted(browser, own_page + "/mine/",
                 "document.getElementById('who').textContent === 'Not signed in.'")
-    browser.get(own_page + "/login")
-    submit(browser, "login", "demo", "demo-password")
-    open_booted(browser, own_page + "/mine/",
-                "document.getElementById('who').textContent === 'Signed in as demo'")
+    sign_in_to(browser, own_page, "/mine/", "demo", "demo-password",
+               ready="document.getElementById('who').textContent === 'Signed in as demo'")
     assert requested_hosts(browser) == {"127.0.0.1"}  # nothing from a CDN
 
 

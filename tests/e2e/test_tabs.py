@@ -23,8 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from refserver.server import App
 
-from .conftest import open_booted, serve, wait_for
-from .test_demo import submit
+from .conftest import open_booted, serve, sign_in_to, wait_for
 
 LIFETIME_S = 8
 MARGIN_S = 5
@@ -63,12 +62,11 @@ def each_tab(driver: WebDriver) -> list[dict[str, Any]]:
 
 def test_tabs_share_one_session(browser: WebDriver, short_sessions: tuple[App, str]) -> None:
     app, url = short_sessions
-    browser.get(url + "/login")
-    submit(browser, "login", "demo", "demo-password")
-    for index in range(TABS):
-        if index:
-            browser.switch_to.new_window("tab")
-        open_booted(browser, f"{url}{PAGES[index % 2]}?margin={MARGIN_S}&min_interval=1")
+    pages = [f"{PAGES[index % 2]}?margin={MARGIN_S}&min_interval=1" for index in range(TABS)]
+    sign_in_to(browser, url, pages[0], "demo", "demo-password")
+    for page in pages[1:]:
+        browser.switch_to.new_window("tab")
+        open_booted(browser, url + page)
 
     # A tab takes the refresh lock and dies holding it: the others must not stall.
     browser.switch_to.window(browser.window_handles[0])
