@@ -6,7 +6,7 @@ turns that text into a ``User`` or a specific ``AUTH_INVALID_USER_DATA`` error.
 
 import json
 
-from ._compat._lang import JSON_ERRORS, read_only
+from ._compat._lang import JSON_ERRORS
 from ._errors import AUTH_INVALID_USER_DATA, LuciaError
 
 TYPE_CHECKING = False
@@ -21,47 +21,72 @@ MAX_DEPTH = 64
 
 
 class User:
-    """The signed-in user, read-only like the seed's ``Readonly<User>``.
+    """The signed-in user: ``user_id`` (the server's ``userId``) and ``attributes``.
 
-    ``user_id`` is the server's ``userId``; ``attributes`` holds the application's
-    own fields (``user.attributes["username"]``), frozen all the way down
-    (objects become read-only mappings, arrays tuples).
+    Immutable. ``attributes`` holds the application's own fields as ``json.loads`` would
+    give them (dicts, lists, ``None``), a fresh copy at each read: ``dict()``,
+    ``json.dumps``, ``==`` and ``to_js`` take it in every interpreter (MicroPython's
+    ``dict()`` takes no mapping but a real dict), and whatever the page does to its copy,
+    the user stays what the server rendered.
     """
 
     def __init__(self, user_id: str, attributes: "Mapping[str, Any] | None" = None) -> None:
         self._user_id = user_id
-        self._attributes = attributes if attributes is not None else read_only({})
+        self._attributes: dict[str, Any] = _copied(dict(attributes.items()) if attributes else {})
 
     @property
     def user_id(self) -> str:
         return self._user_id
 
     @property
-    def attributes(self) -> "Mapping[str, Any]":
-        return self._attributes
+    def attributes(self) -> "dict[str, Any]":
+        return _copied(self._attributes)  # type: ignore[no-any-return]
+
+    def to_dict(self) -> "dict[str, Any]":
+        """The user as Lucia sends it, ``{"userId": ..., **attributes}``, as plain data.
+
+        What the JavaScript client's user is: for ``json.dumps``, ``to_js`` or a worker's
+        message; ``User.from_dict`` reads it back.
+        """
+        data = {"userId": self._user_id}
+        data.update(self.attributes)
+        data["userId"] = self._user_id
+        return data
+
+    @classmethod
+    def from_dict(cls, data: object) -> "User":
+        """The user from ``to_dict()``'s data (a worker's message, say), checked as page data is.
+
+        Raises ``LuciaError(AUTH_INVALID_USER_DATA)`` for anything Lucia would not send.
+        """
+        user = user_from_object(data, "User.from_dict")
+        if user is None:
+            raise _invalid("User.from_dict", "the user is null, expected an object")
+        return user
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, User) and self.user_id == other.user_id
-                and dict(self.attributes.items()) == dict(other.attributes.items()))
+        return (isinstance(other, User) and self._user_id == other._user_id
+                and self._attributes == other._attributes)
 
     def __hash__(self) -> int:
-        return hash(self.user_id)
+        return hash(self._user_id)
 
     def __repr__(self) -> str:
-        return f"User(user_id={self.user_id!r}, attributes={dict(self.attributes.items())!r})"
+        return f"User(user_id={self._user_id!r}, attributes={self._attributes!r})"
 
 
 def _invalid(source: str, what: str) -> LuciaError:
     return LuciaError(AUTH_INVALID_USER_DATA, f"{source}: {what}")
 
 
-def _freeze(value: "Any", depth: int = 0) -> "Any":
+def _copied(value: "Any", depth: int = 0) -> "Any":
+    """JSON-like data copied all the way down: dicts as dicts, lists and tuples as lists."""
     if depth > MAX_DEPTH:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        return read_only({k: _freeze(v, depth + 1) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(_freeze(v, depth + 1) for v in value)
+        return {k: _copied(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copied(v, depth + 1) for v in value]
     return value
 
 
@@ -83,10 +108,9 @@ def user_from_object(value: object, source: str) -> "User | None":
     if not isinstance(user_id, str) or not user_id:
         raise _invalid(source, f"userId is {_describe(user_id)}, expected a non-empty string")
     try:
-        attributes = _freeze({k: v for k, v in value.items() if k != "userId"})
+        return User(user_id, {k: v for k, v in value.items() if k != "userId"})
     except ValueError as err:
         raise _invalid(source, str(err)) from None
-    return User(user_id=user_id, attributes=attributes)
 
 
 def json_depth_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:

@@ -11,7 +11,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Coroutine, Iterator, Mapping
+    from collections.abc import Awaitable, Coroutine
     from typing import Any, Protocol, TypeGuard, TypeVar
 
     T = TypeVar("T")
@@ -24,63 +24,6 @@ if TYPE_CHECKING:
 #: What ``json.loads`` raises for text too deeply nested (MicroPython: RuntimeError).
 JSON_ERRORS: "tuple[type[BaseException], ...]" = (
     ValueError, getattr(builtins, "RecursionError", RuntimeError))
-
-
-class ReadOnlyDict:
-    """A read-only view of a dict, where ``types.MappingProxyType`` is missing (MicroPython)."""
-
-    def __init__(self, data: "dict[str, Any]") -> None:
-        self._data = data
-
-    def __getitem__(self, key: str) -> "Any":
-        return self._data[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
-    def __iter__(self) -> "Iterator[str]":
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __eq__(self, other: object) -> bool:
-        return dict(self._data) == (other._data if isinstance(other, ReadOnlyDict) else other)
-
-    __hash__ = None  # type: ignore[assignment]  # unhashable, like the dict it shows
-
-    def get(self, key: str, default: "Any" = None) -> "Any":
-        return self._data.get(key, default)
-
-    def keys(self) -> "Any":
-        return self._data.keys()
-
-    def values(self) -> "Any":
-        return self._data.values()
-
-    def items(self) -> "Any":
-        return self._data.items()
-
-    def __repr__(self) -> str:
-        return f"ReadOnlyDict({self._data!r})"
-
-
-def _proxy_type() -> "Any":
-    try:
-        from types import MappingProxyType  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - MicroPython builds without a types module
-        return None
-    return MappingProxyType  # MicroPython has the name, as None
-
-
-_MAPPING_PROXY = _proxy_type()
-
-
-def read_only(data: "dict[str, Any]") -> "Mapping[str, Any]":
-    """A read-only mapping over ``data``: ``MappingProxyType`` where there is one."""
-    if _MAPPING_PROXY is not None:
-        return _MAPPING_PROXY(data)  # type: ignore[no-any-return]
-    return ReadOnlyDict(data)  # type: ignore[return-value]
 
 
 def spawn(coroutine: "Coroutine[Any, Any, T]") -> "asyncio.Task[T]":

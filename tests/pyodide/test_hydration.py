@@ -28,11 +28,10 @@ def _sveltekit_user(selenium_lucia: Any, user: Any) -> list[Any]:
         mutable = True
     except AttributeError:
         mutable = False
-    try:
-        got.attributes["username"] = "mallory"  # type: ignore[index]
-    except TypeError:
-        pass
-    else:
+    mine = got.attributes  # the page's own copy: changing it leaves the user as it was
+    mine["username"] = "mallory"
+    mine["tags"].append("c")
+    if got.attributes["username"] != "alice" or len(got.attributes["tags"]) != 2:
         mutable = True
     attributes = got.attributes
     return [got.user_id, [attributes["username"], list(attributes["tags"])], mutable, repr(got),
@@ -47,6 +46,44 @@ def test_sveltekit_global_gives_a_frozen_user(selenium_lucia: Any) -> None:
     assert "alice" in text and ALICE["userId"] in text
     assert admin_is_none  # JS null became Python None, not jsnull
     assert age == 30
+
+
+@run_in_pyodide_or_micropython
+def _user_as_plain_data(selenium_lucia: Any, user: Any) -> list[Any]:
+    import json
+    import sys
+
+    import js
+    from lucia_testkit import set_page_data
+
+    import lucia_pyodide
+
+    set_page_data([{"type": "data", "data": {"_lucia": user}, "uses": {}}, None])
+    got = lucia_pyodide.get_user()
+    attributes = got.attributes
+    if sys.platform == "emscripten":  # Pyodide
+        from pyodide.ffi import to_js
+        as_js = to_js(got.to_dict(), dict_converter=js.Object.fromEntries)
+    else:
+        from jsffi import to_js
+        as_js = to_js(got.to_dict())
+    again = lucia_pyodide.User.from_dict(json.loads(json.dumps(got.to_dict())))  # a worker's way
+    return [type(attributes) is dict, dict(attributes), json.loads(json.dumps(attributes)),
+            sorted(attributes), sorted(attributes.items()) == sorted(dict(attributes).items()),
+            json.loads(str(js.JSON.stringify(as_js))), again == got, again.attributes == attributes,
+            sys.platform == "emscripten"]
+
+
+def test_the_user_is_plain_data_in_every_interpreter(selenium_lucia: Any) -> None:
+    is_dict, copied, through_json, keys, items_match, in_js, again, same, pyodide = \
+        _user_as_plain_data(selenium_lucia, ALICE)
+    attributes = {k: v for k, v in ALICE.items() if k != "userId"}
+    assert is_dict and copied == through_json == attributes  # dict() and json.dumps, nested too
+    assert keys == sorted(attributes) and items_match
+    # to_js: the user as the server sent it, as the JS client has it (Pyodide's to_js makes
+    # None undefined, which JSON then leaves out; MicroPython's makes it null)
+    assert in_js == ({k: v for k, v in ALICE.items() if v is not None} if pyodide else ALICE)
+    assert again and same
 
 
 def test_sveltekit_global_signed_out_is_none_with_reason(selenium_lucia: Any) -> None:

@@ -12,7 +12,6 @@ import random
 import typing
 import zipfile
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -24,26 +23,6 @@ from lucia_pyodide._events import EVENT_TYPES
 from tools.zip_dirs import with_directories
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_read_only_dict_reads_like_a_mapping_and_refuses_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_lang, "_MAPPING_PROXY", None)  # as in MicroPython
-    view: Any = _lang.read_only({"a": 1, "b": (2,)})
-    assert isinstance(view, _lang.ReadOnlyDict)
-    assert view["a"] == 1 and view.get("z", 5) == 5 and "b" in view and len(view) == 2
-    assert list(view) == ["a", "b"] and dict(view.items()) == {"a": 1, "b": (2,)}
-    assert view == {"a": 1, "b": (2,)} and view == _lang.ReadOnlyDict({"a": 1, "b": (2,)})
-    for name, arguments in (("__setitem__", ("a", 2)), ("update", ({"a": 2},)), ("pop", ("a",)),
-                            ("clear", ())):
-        with pytest.raises((TypeError, AttributeError)):
-            getattr(view, name)(*arguments)
-    with pytest.raises(TypeError):
-        hash(view)
-    assert view["a"] == 1
-
-
-def test_read_only_is_a_mapping_proxy_where_there_is_one() -> None:
-    assert isinstance(_lang.read_only({}), MappingProxyType)
 
 
 def test_spawn_and_shielded_without_ensure_future_and_shield(monkeypatch: pytest.MonkeyPatch) -> None:

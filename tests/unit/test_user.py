@@ -45,16 +45,44 @@ def test_signed_out_is_none() -> None:
 
 
 def test_user_is_immutable_all_the_way_down() -> None:
-    user = user_from_object({"userId": "u", "roles": ["a"], "profile": {"x": [1, {"y": 2}]}}, "t")
+    data = {"userId": "u", "roles": ["a"], "profile": {"x": [1, {"y": 2}]}}
+    user = user_from_object(data, "t")
     assert user is not None
     with pytest.raises(AttributeError):
         user.user_id = "v"  # type: ignore[misc]
-    with pytest.raises(TypeError):
-        user.attributes["roles"] = []  # type: ignore[index]
-    with pytest.raises(TypeError):
-        user.attributes["profile"]["x"][1]["y"] = 3
-    assert user.attributes["profile"]["x"] == (1, {"y": 2})
+    mine = user.attributes  # the page's own copy: change it freely
+    mine["roles"].append("admin")
+    mine["profile"]["x"][1]["y"] = 3
+    del mine["profile"]
+    data["roles"].append("root")  # nor does what it was read from reach the user
+    assert user.attributes == {"roles": ["a"], "profile": {"x": [1, {"y": 2}]}}
     assert hash(user) == hash(User("u"))  # hashable by id despite the mapping
+
+
+def test_user_as_python_people_use_it() -> None:
+    attributes = {"username": "alice", "tags": ["a", "b"], "profile": {"age": 30, "admin": None}}
+    user = User("u1", attributes)
+    assert type(user.attributes) is dict and type(user.attributes["tags"]) is list
+    assert dict(user.attributes) == {**user.attributes} == attributes
+    assert json.loads(json.dumps(user.attributes)) == attributes  # nested values included
+    assert list(user.attributes) == ["username", "tags", "profile"]
+    assert user.to_dict() == {"userId": "u1", **attributes}
+    assert json.dumps(user.to_dict()).startswith('{"userId": "u1", "username": "alice"')
+    assert User.from_dict(json.loads(json.dumps(user.to_dict()))) == user  # through a worker
+    assert User("u1", {"tags": ("a", "b")}).attributes == {"tags": ["a", "b"]}
+
+
+@pytest.mark.parametrize(("data", "detail"), [
+    (None, "the user is null"), ([], "the user is an array"), ({"userId": ""}, "userId is a string"),
+    ({"userId": "u", "x": [[[[]]]] * 1}, None)])
+def test_user_from_dict_checks_like_page_data(data: object, detail: str | None) -> None:
+    if detail is None:
+        assert User.from_dict(data).attributes == {"x": [[[[]]]]}
+        return
+    with pytest.raises(LuciaError) as raised:
+        User.from_dict(data)
+    assert raised.value.code == "AUTH_INVALID_USER_DATA"
+    assert raised.value.detail.startswith("User.from_dict: ") and detail in raised.value.detail
 
 
 def test_repr_is_readable() -> None:
