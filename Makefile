@@ -44,10 +44,10 @@ $(FLIT):
 	@echo "downloading flit_core 3.12.0 from PyPI (builds the wheel)"
 	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: -d $(dir $(FLIT)) flit_core==3.12.0
 
-$(WHEEL): $(SOURCES) $(FLIT)
-	rm -rf $(WHEEL_DIR)
-	PYTHONPATH=$(FLIT) $(PYTHON) -m flit_core.wheel --outdir $(WHEEL_DIR) .
-	$(PYTHON) tools/zip_dirs.py $(WHEEL)  # PyScript unzips it under MicroPython: see the tool
+# Built by the backend pyproject.toml names, as pip and build call it (tools/wheel_backend.py).
+$(WHEEL): $(SOURCES) $(FLIT) tools/wheel_backend.py
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)
+	PYTHONPATH=$(FLIT):tools $(PYTHON) -c "import wheel_backend; wheel_backend.build_wheel('$(WHEEL_DIR)')"
 
 # Debian's browser and driver; never a browser download of a test tool's own.
 chromium:

@@ -20,7 +20,7 @@ from lucia_pyodide import ErrorCode, EventType
 from lucia_pyodide._compat import _lang
 from lucia_pyodide._errors import ERROR_CODES
 from lucia_pyodide._events import EVENT_TYPES
-from tools.zip_dirs import with_directories
+from tools.wheel_backend import with_directories
 
 ROOT = Path(__file__).resolve().parents[2]
 
