@@ -6,10 +6,14 @@ The module itself is the ``Ffi`` that ``_browser`` reads the page and the tabs w
 import asyncio
 
 import js
-from pyodide.ffi import JsException, create_once_callable, create_proxy, jsnull
+import pyodide.ffi
+from pyodide.ffi import JsException, create_once_callable, create_proxy
 
 from ._browser import lost_in_transit, redirect_answer
 from ._protocols import HttpResponse, JsCallError
+
+#: JS ``null`` in Python: ``jsnull`` from Pyodide 0.28 on; before it, ``None`` as ``undefined`` is.
+_NULL: object = getattr(pyodide.ffi, "jsnull", None)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -93,7 +97,7 @@ def global_value(name: str) -> "Any":
 
 
 def missing(value: object) -> bool:
-    return value is None or value is jsnull  # Pyodide: undefined is None, null is jsnull
+    return value is None or value is _NULL
 
 
 def proxy(function: "Callable[..., Any]") -> "Any":
