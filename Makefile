@@ -15,13 +15,22 @@ WHEEL  := $(WHEEL_DIR)/lucia_pyodide-$(VERSION)-py3-none-any.whl
 FLIT   := $(BUILD)/cache/tools/flit_core-3.12.0-py3-none-any.whl
 PORT   ?= 8000
 SOURCES := $(shell find lucia_pyodide -name '*.py' -o -name py.typed) pyproject.toml PYPI.md
+# The other interpreter releases the in-interpreter suite runs on (tools/setup_assets.py names them).
+PYODIDE_RELEASES := $(shell $(PYTHON) tools/setup_assets.py --list pyodide)
+MICROPYTHON_RELEASES := $(shell $(PYTHON) tools/setup_assets.py --list micropython)
+NODE_RUNS := $(foreach r,$(PYODIDE_RELEASES),pyodide-$(r)-node) \
+	$(foreach r,$(MICROPYTHON_RELEASES),micropython-$(r)-node)
+CHROME_RUNS := $(foreach r,$(firstword $(PYODIDE_RELEASES)) $(lastword $(PYODIDE_RELEASES)),pyodide-$(r)-chrome) \
+	$(foreach r,$(firstword $(MICROPYTHON_RELEASES)) $(lastword $(MICROPYTHON_RELEASES)),micropython-$(r)-chrome)
+RELEASE_RUNS := $(NODE_RUNS) $(CHROME_RUNS)
 
-.PHONY: demo demo-assets test-assets test lint unit pyodide-tests e2e setup chromium wheel bench clean
+.PHONY: demo demo-assets test-assets release-assets test lint unit pyodide-tests releases e2e setup \
+	chromium wheel bench clean
 
 demo: demo-assets wheel
 	$(PYTHON) -m refserver --port $(PORT) --mount /pyscript=$(BUILD)/pyscript --mount /wheels=$(WHEEL_DIR)
 
-test: setup lint unit pyodide-tests e2e
+test: setup lint unit pyodide-tests releases e2e
 
 setup: $(VENV)/.ok test-assets wheel chromium
 
@@ -37,6 +46,9 @@ demo-assets:
 
 test-assets:
 	@$(PYTHON) tools/setup_assets.py --build $(BUILD) --for test
+
+release-assets:
+	@$(PYTHON) tools/setup_assets.py --build $(BUILD) --for releases
 
 wheel: $(WHEEL)
 
@@ -67,6 +79,22 @@ unit: $(VENV)/.ok
 # against the reference server.
 pyodide-tests: setup
 	$(PY) -m pytest -q tests/pyodide --dist-dir=$(DIST) --runtime=node,chrome --wheel=$(WHEEL)
+
+# The same suite on every other Pyodide and MicroPython release in Node, four at a time
+# (mostly waiting on timers, they leave the cores idle), then the oldest and the newest of
+# each in Chromium, one at a time (side by side, a Chromium renderer crashed once).
+releases: setup release-assets
+	$(MAKE) --no-print-directory -j4 -O $(NODE_RUNS)
+	$(MAKE) --no-print-directory $(CHROME_RUNS)
+
+# Each run is named <interpreter>-<release>-<runtime>.
+RUNTIME_OF = $(lastword $(subst -, ,$@))
+RELEASE_TEST = $(PY) -m pytest -q -p no:cacheprovider tests/pyodide --wheel=$(WHEEL) --runtime=$(RUNTIME_OF)
+$(filter pyodide-%,$(RELEASE_RUNS)):
+	$(RELEASE_TEST) --interpreters=pyodide --dist-dir=$(BUILD)/releases/$(@:-$(RUNTIME_OF)=)
+$(filter micropython-%,$(RELEASE_RUNS)):
+	$(RELEASE_TEST) --interpreters=micropython --dist-dir=$(DIST) \
+		--micropython=$(BUILD)/releases/$(@:-$(RUNTIME_OF)=)/micropython.mjs
 
 # The demo app as a person uses it, and every session state across real tabs, in headless
 # Chromium; screenshots go to test-artifacts/.

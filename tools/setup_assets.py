@@ -24,6 +24,15 @@ PYODIDE_VERSION = "314.0.7"
 PYSCRIPT_VERSION = "0.7.31"
 #: The MicroPython build PyScript 0.7.31 loads for `<script type="mpy">` (its default version).
 MICROPYTHON_VERSION = "1.28.0-6"
+#: The other Pyodide releases the in-interpreter suite runs on (``--for releases``), with the
+#: Python each ships: one of each line since 3.11 (``requires-python``; a unit test holds
+#: pyproject's classifiers to these). Setup refuses a release whose lock says otherwise.
+PYODIDE_RELEASES = {"0.25.1": "3.11", "0.26.4": "3.12", "0.27.7": "3.12", "0.28.3": "3.13",
+                    "0.29.3": "3.13", "314.0.8": "3.14"}
+PYTHON_OF_PYODIDE = "3.14"
+#: The other MicroPython builds PyScript releases ask for that the package supports: from
+#: 1.27.0 (PyScript 0.7.x) to the newest. 1.25.0 and 1.26.0 (PyScript 0.6.x) are not yet.
+MICROPYTHON_RELEASES = ("1.27.0", "1.29.0-6")
 #: Packages whose dependency closure (from the lock) goes into the dist dir.
 ROOT_PACKAGES = ("micropip", "pytest", "tblib")
 #: What PyScript's `packages` config needs for the demo: micropip and its dependencies.
@@ -79,8 +88,9 @@ def closure(packages: dict[str, dict[str, object]], roots: tuple[str, ...]) -> l
     return sorted(seen)
 
 
-def fetch_wheel(name: str, version: str, cache: Path) -> Path:
-    """A wheel of ``name==version`` from PyPI (built from the sdist where there is no wheel)."""
+def fetch_wheel(name: str, version: str, cache: Path, python: str = PYTHON_OF_PYODIDE) -> Path:
+    """A wheel of ``name==version`` for ``python`` from PyPI (built from the sdist where there
+    is no wheel)."""
     cache.mkdir(parents=True, exist_ok=True)
     normal = name.replace("-", "_").lower()
     found = [p for p in cache.glob("*.whl") if p.name.lower().startswith(f"{normal}-{version}-")]
@@ -89,21 +99,32 @@ def fetch_wheel(name: str, version: str, cache: Path) -> Path:
     pip = [sys.executable, "-m", "pip", "-q"]
     say(f"downloading {name}=={version} from PyPI")
     try:
-        run(*pip, "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.14",
+        run(*pip, "download", "--no-deps", "--only-binary=:all:", "--python-version", python,
             "-d", str(cache), f"{name}=={version}")
     except SetupError:  # sdist only (atomicwrites)
         run(*pip, "wheel", "--no-deps", "-w", str(cache), f"{name}=={version}")
-    return fetch_wheel(name, version, cache)
+    return fetch_wheel(name, version, cache, python)
 
 
-def setup_pyodide(dist: Path, cache: Path, roots: tuple[str, ...]) -> None:
-    tarball = npm_pack(f"pyodide@{PYODIDE_VERSION}", cache)
+def setup_pyodide(dist: Path, cache: Path, roots: tuple[str, ...], version: str = PYODIDE_VERSION,
+                  python: str = PYTHON_OF_PYODIDE) -> None:
+    tarball = npm_pack(f"pyodide@{version}", cache)
     extract_package(tarball, dist)
     lock_path = dist / "pyodide-lock.json"
     lock = json.loads(lock_path.read_text())
-    for name in closure(lock["packages"], roots):
-        entry = lock["packages"][name]
-        wheel = fetch_wheel(name, entry["version"], cache / "wheels")
+    ships = ".".join(str(lock["info"]["python"]).split(".")[:2])
+    if ships != python:
+        raise SetupError(f"Pyodide {version} ships Python {ships}, not {python} as setup_assets says")
+    packages = lock["packages"]
+    # Parts of the standard library an old Pyodide unvendors (0.25's distutils, which its
+    # setuptools names) are not on npm nor PyPI; nothing the tests import needs them.
+    unvendored = {name for name, entry in packages.items() if entry.get("package_type") == "cpython_module"
+                  and not (dist / entry["file_name"]).exists()}
+    for entry in packages.values():
+        entry["depends"] = [d for d in entry["depends"] if d not in unvendored]
+    for name in closure(packages, roots):
+        entry = packages[name]
+        wheel = fetch_wheel(name, entry["version"], cache / "wheels", python)
         target = dist / entry["file_name"]
         shutil.copyfile(wheel, target)
         entry["sha256"] = hashlib.sha256(target.read_bytes()).hexdigest()
@@ -145,16 +166,48 @@ def setup(build: Path, roots: tuple[str, ...]) -> None:
     print(f"assets ready: {dist} and {pyscript}", flush=True)
 
 
+def setup_releases(build: Path) -> None:
+    """Each of ``PYODIDE_RELEASES`` and ``MICROPYTHON_RELEASES`` in ``build/releases/``, once."""
+    releases, cache = build / "releases", build / "cache"
+    wanted = [(f"pyodide-{v}", v) for v in PYODIDE_RELEASES] + [
+        (f"micropython-{v}", v) for v in MICROPYTHON_RELEASES]
+    for name, version in wanted:
+        final = releases / name
+        if (final / STAMP).exists():
+            continue
+        say(f"setting up {name.replace('-', ' ', 1)} in {releases}")
+        releases.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=releases) as tmp:
+            new = Path(tmp) / name
+            if name.startswith("pyodide"):
+                setup_pyodide(new, cache, ROOT_PACKAGES, version, PYODIDE_RELEASES[version])
+            else:
+                package = f"@micropython/micropython-webassembly-pyscript@{version}"
+                extract_package(npm_pack(package, cache), new)
+            (new / STAMP).write_text(version)
+            shutil.rmtree(final, ignore_errors=True)
+            shutil.move(new, final)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build", type=Path, default=Path("build"))
-    parser.add_argument("--for", dest="purpose", choices=["demo", "test"], default="test",
-                        help="demo: only what PyScript needs (micropip); test: also pytest's wheels")
+    parser.add_argument("--list", choices=["pyodide", "micropython"],
+                        help="print the other releases of one interpreter the tests run on, and stop")
+    parser.add_argument("--for", dest="purpose", choices=["demo", "test", "releases"], default="test",
+                        help="demo: only what PyScript needs (micropip); test: also pytest's wheels; "
+                             "releases: the other Pyodide and MicroPython releases, for tests")
     args = parser.parse_args()
+    if args.list:
+        print(" ".join(PYODIDE_RELEASES if args.list == "pyodide" else MICROPYTHON_RELEASES))
+        return
     args.build.mkdir(parents=True, exist_ok=True)
     roots = DEMO_PACKAGES if args.purpose == "demo" else ROOT_PACKAGES
     try:
-        setup(args.build.resolve(), roots)
+        if args.purpose == "releases":
+            setup_releases(args.build.resolve())
+        else:
+            setup(args.build.resolve(), roots)
     except SetupError as err:
         sys.exit(f"setup failed: {err}")
 

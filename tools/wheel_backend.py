@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+
 def build_wheel(wheel_directory: str, config_settings: dict[str, Any] | None = None,
                 metadata_directory: str | None = None) -> str:
     from flit_core import buildapi  # noqa: PLC0415 - only a build has flit_core

@@ -84,12 +84,22 @@ def global_json(name: str) -> "str | None":
     if not call(js.Reflect.has, None, js.globalThis, name):
         return None
     value = call(js.Reflect.get, None, js.globalThis, name)
-    if value is None:  # undefined
-        return None
+    if value is None:  # undefined, or null where there is no jsnull
+        return "null" if _NULL is None and _holds_null(name) else None
     text = call(js.JSON.stringify, js.JSON, value)
     if not isinstance(text, str):
         raise JsCallError("not JSON data (a function or symbol?)")
     return text
+
+
+def _holds_null(name: str) -> bool:
+    """Whether the global ``name`` is ``null`` (not ``undefined``), asked of its descriptor
+    in JSON: for the Pyodide releases that give both as ``None``."""
+    descriptor = call(js.Reflect.getOwnPropertyDescriptor, None, js.globalThis, name)
+    if descriptor is None:
+        return False
+    text = call(js.JSON.stringify, js.JSON, descriptor)
+    return isinstance(text, str) and '"value":null' in text
 
 
 def global_value(name: str) -> "Any":

@@ -31,6 +31,16 @@ TESTKIT = Path(__file__).with_name("lucia_testkit.py")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--wheel", required=True, help="the lucia_pyodide wheel to install")
+    parser.addoption("--micropython", type=Path, default=MICROPYTHON,
+                     help="the MicroPython build's micropython.mjs (default: PyScript's, in build/)")
+    parser.addoption("--interpreters", default="pyodide,micropython",
+                     help="which of pyodide,micropython to run the tests in")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "interpreter_name" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--interpreters").split(",")
+        metafunc.parametrize("interpreter_name", chosen, scope="module")
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +49,7 @@ def refserver_app(request: pytest.FixtureRequest) -> App:
     templates = Path(pytest_pyodide.__file__).parent / "_templates"
     wheel_dir = Path(request.config.getoption("--wheel")).resolve().parent
     mounts = [("/", templates), ("/", dist), ("/wheels", wheel_dir),
-              ("/micropython", MICROPYTHON.parent)]
+              ("/micropython", Path(request.config.getoption("--micropython")).resolve().parent)]
     return App(Store(), Config(test_api=True), mounts=mounts)
 
 
@@ -61,11 +71,6 @@ def server_url(web_server_main: tuple[str, int, Path]) -> str:
     return f"http://{host}:{port}"
 
 
-@pytest.fixture(scope="module", params=["pyodide", "micropython"])
-def interpreter_name(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture(scope="module")
 def lucia_module(selenium_module_scope: Any, request: pytest.FixtureRequest, server_url: str,
                  interpreter_name: str) -> Iterator[Interpreter]:
@@ -79,7 +84,8 @@ def lucia_module(selenium_module_scope: Any, request: pytest.FixtureRequest, ser
         selenium.load_pyodide()
         selenium.initialize_pyodide()
         selenium.save_state()
-    target = Interpreter(selenium, interpreter_name)
+    target = Interpreter(selenium, interpreter_name,
+                         Path(request.config.getoption("--micropython")).resolve())
     wheel = Path(request.config.getoption("--wheel"))
     if interpreter_name == "micropython":
         target.install({**wheel_sources(wheel), "lucia_testkit.py": TESTKIT.read_text()})

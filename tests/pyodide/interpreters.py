@@ -60,8 +60,8 @@ class Interpreter:
     Anything else is the runtime's: ``browser``, ``driver``, ``run_js``.
     """
 
-    def __init__(self, selenium: Any, name: str) -> None:
-        self.selenium, self.name = selenium, name
+    def __init__(self, selenium: Any, name: str, micropython: Path = MICROPYTHON) -> None:
+        self.selenium, self.name, self.micropython = selenium, name, micropython
         self._node: subprocess.Popen[str] | None = None
 
     def __getattr__(self, attribute: str) -> Any:
@@ -75,7 +75,7 @@ class Interpreter:
         """Start MicroPython here and write ``files`` (path under ``/lib``: text) into it."""
         if self.selenium.browser == "node":
             self._node = subprocess.Popen(
-                ["node", str(NODE_DRIVER), MICROPYTHON.as_uri()],
+                ["node", str(NODE_DRIVER), self.micropython.as_uri()],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             )
             self._ask({"files": files})

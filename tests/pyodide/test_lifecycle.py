@@ -23,7 +23,7 @@ async def _lifecycle(selenium_lucia: Any, server_url: str) -> dict[str, Any]:
     lucia = client(server_url, session_cookies(session))
     heard: list[list[Any]] = []
 
-    async def listener(event: Any) -> None:
+    async def listener(event) -> None:  # no annotation: Python 3.11 (Pyodide 0.25) evaluates them
         heard.append([event.type, event.expires, event.remote])
 
     lucia.on_change(listener)
