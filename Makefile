@@ -98,7 +98,7 @@ $(filter micropython-%,$(RELEASE_RUNS)):
 
 # The demo app as a person uses it, and every session state across real tabs, in headless
 # Chromium; screenshots go to test-artifacts/.
-e2e: setup
+e2e: setup release-assets
 	$(PY) -m pytest -q tests/e2e
 
 # What the client costs a page, side by side with bare pyfetch and JS fetch (not a test).

@@ -30,6 +30,9 @@ MICROPYTHON_VERSION = "1.28.0-6"
 PYODIDE_RELEASES = {"0.25.1": "3.11", "0.26.4": "3.12", "0.27.7": "3.12", "0.28.3": "3.13",
                     "0.29.3": "3.13", "314.0.8": "3.14"}
 PYTHON_OF_PYODIDE = "3.14"
+#: The oldest PyScript releases whose pages the browser tests load (the newest is
+#: PYSCRIPT_VERSION): each with the Pyodide and the MicroPython it loads by default.
+PYSCRIPT_RELEASES = {"0.6.0": ("0.26.2", None), "0.6.72": ("0.28.2", "1.27.0-preview-256")}
 #: The other MicroPython builds PyScript releases ask for that the package supports: from
 #: 1.27.0 (PyScript 0.7.x) to the newest. 1.25.0 and 1.26.0 (PyScript 0.6.x) are not yet.
 MICROPYTHON_RELEASES = ("1.27.0", "1.29.0-6")
@@ -107,12 +110,15 @@ def fetch_wheel(name: str, version: str, cache: Path, python: str = PYTHON_OF_PY
 
 
 def setup_pyodide(dist: Path, cache: Path, roots: tuple[str, ...], version: str = PYODIDE_VERSION,
-                  python: str = PYTHON_OF_PYODIDE) -> None:
+                  python: str | None = PYTHON_OF_PYODIDE) -> None:
+    """Pyodide ``version`` in ``dist`` with ``roots`` and what they need (``python``: the
+    Python it must ship, ``None`` for whatever its lock says)."""
     tarball = npm_pack(f"pyodide@{version}", cache)
     extract_package(tarball, dist)
     lock_path = dist / "pyodide-lock.json"
     lock = json.loads(lock_path.read_text())
     ships = ".".join(str(lock["info"]["python"]).split(".")[:2])
+    python = python or ships
     if ships != python:
         raise SetupError(f"Pyodide {version} ships Python {ships}, not {python} as setup_assets says")
     packages = lock["packages"]
@@ -169,8 +175,10 @@ def setup(build: Path, roots: tuple[str, ...]) -> None:
 def setup_releases(build: Path) -> None:
     """Each of ``PYODIDE_RELEASES`` and ``MICROPYTHON_RELEASES`` in ``build/releases/``, once."""
     releases, cache = build / "releases", build / "cache"
-    wanted = [(f"pyodide-{v}", v) for v in PYODIDE_RELEASES] + [
-        (f"micropython-{v}", v) for v in MICROPYTHON_RELEASES]
+    defaults = PYSCRIPT_RELEASES.values()
+    wanted = [(f"pyodide-{v}", v) for v in {*PYODIDE_RELEASES, *(p for p, _ in defaults)}] + [
+        (f"micropython-{v}", v) for v in {*MICROPYTHON_RELEASES, *(m for _, m in defaults if m)}] + [
+        (f"pyscript-{v}", v) for v in PYSCRIPT_RELEASES]
     for name, version in wanted:
         final = releases / name
         if (final / STAMP).exists():
@@ -180,7 +188,9 @@ def setup_releases(build: Path) -> None:
         with tempfile.TemporaryDirectory(dir=releases) as tmp:
             new = Path(tmp) / name
             if name.startswith("pyodide"):
-                setup_pyodide(new, cache, ROOT_PACKAGES, version, PYODIDE_RELEASES[version])
+                setup_pyodide(new, cache, ROOT_PACKAGES, version, PYODIDE_RELEASES.get(version))
+            elif name.startswith("pyscript"):
+                extract_package(npm_pack(f"@pyscript/core@{version}", cache), new, "dist")
             else:
                 package = f"@micropython/micropython-webassembly-pyscript@{version}"
                 extract_package(npm_pack(package, cache), new)
