@@ -33,8 +33,8 @@ PYTHON_OF_PYODIDE = "3.14"
 #: The oldest PyScript releases whose pages the browser tests load (the newest is
 #: PYSCRIPT_VERSION): each with the Pyodide and the MicroPython it loads by default.
 PYSCRIPT_RELEASES = {"0.6.0": ("0.26.2", None), "0.6.72": ("0.28.2", "1.27.0-preview-256")}
-#: The other MicroPython builds PyScript releases ask for that the package supports: from
-#: 1.27.0 (PyScript 0.7.x) to the newest. 1.25.0 and 1.26.0 (PyScript 0.6.x) are not yet.
+#: The other MicroPython builds PyScript releases ask for that the suite passes on: from 1.27.0
+#: (PyScript 0.7.x) to the newest. Not 1.25.0 and 1.26.0 (PyScript 0.6.x) yet (README).
 MICROPYTHON_RELEASES = ("1.27.0", "1.29.0-6")
 #: Packages whose dependency closure (from the lock) goes into the dist dir.
 ROOT_PACKAGES = ("micropip", "pytest", "tblib")

@@ -35,11 +35,37 @@ _MAX_ITEMS = 100_000
 
 
 def _describe(err: BaseException) -> str:
-    """``TypeError: fetch failed`` from MicroPython's ``JsException(proxy, name, message)``."""
+    """``TypeError: fetch failed`` from a rejection, or from ``JsException(proxy, name, message)``."""
+    if isinstance(err, JsRejection):
+        return str(err)
     args: tuple[Any, ...] = getattr(err, "args", ())
     if len(args) == 3 and isinstance(args[1], str):
         return f"{args[1]}: {args[2]}"
     return repr(err)
+
+
+class JsRejection(Exception):
+    """A JavaScript promise rejected; the message is the reason as JavaScript prints it."""
+
+
+class _Rejected:
+    """A rejection handed back as a value (see ``settled``)."""
+
+    def __init__(self, reason: "Any") -> None:
+        self.reason = reason
+
+
+async def settled(promise: "Any") -> "Any":
+    """Await ``promise``; a rejection raises ``JsRejection``.
+
+    The rejection is handled in JavaScript and arrives as a value: MicroPython 1.25 and
+    1.26 never resume a coroutine that awaits a promise which rejects, once ``asyncio``
+    is imported (the coroutine, and whatever awaits it, hangs for good).
+    """
+    outcome = await promise.then(None, _Rejected)
+    if isinstance(outcome, _Rejected):
+        raise JsRejection(str(js.String(outcome.reason)))
+    return outcome
 
 
 class FetchTransport:
@@ -63,11 +89,11 @@ class FetchTransport:
             js.Reflect.set(init.headers, name, value)
         try:
             # fetch() reports every failure (bad URL, bad header) as a rejection, never a throw.
-            response = await js.fetch(url, init)
+            response = await settled(js.fetch(url, init))
             answer = redirect_answer(response)
             if answer is not None:
                 return answer
-            body = await response.text()
+            body = await settled(response.text())
         except asyncio.CancelledError:
             raise
         except Exception as err:
