@@ -77,7 +77,7 @@ unit: $(VENV)/.ok
 
 # Inside real Pyodide and real MicroPython, each in Node and in headless Chromium,
 # against the reference server.
-pyodide-tests: setup
+pyodide-tests: setup release-assets
 	$(PY) -m pytest -q tests/pyodide --dist-dir=$(DIST) --runtime=node,chrome --wheel=$(WHEEL)
 
 # The same suite on every other Pyodide and MicroPython release in Node, four at a time

@@ -34,8 +34,11 @@ PYTHON_OF_PYODIDE = "3.14"
 #: PYSCRIPT_VERSION): each with the Pyodide and the MicroPython it loads by default.
 PYSCRIPT_RELEASES = {"0.6.0": ("0.26.2", None), "0.6.72": ("0.28.2", "1.27.0-preview-256")}
 #: The other MicroPython builds PyScript releases ask for that the suite passes on: from 1.27.0
-#: (PyScript 0.7.x) to the newest. Not 1.25.0 and 1.26.0 (PyScript 0.6.x) yet (README).
+#: (PyScript 0.7.x) to the newest. Not 1.25.0 (two error details read otherwise) nor 1.26.0
+#: (refused at import) of PyScript 0.6.x (README).
 MICROPYTHON_RELEASES = ("1.27.0", "1.29.0-6")
+#: A MicroPython the package refuses at import (a test checks that it says so).
+MICROPYTHON_REFUSED = "1.26.0"
 #: Packages whose dependency closure (from the lock) goes into the dist dir.
 ROOT_PACKAGES = ("micropip", "pytest", "tblib")
 #: What PyScript's `packages` config needs for the demo: micropip and its dependencies.
@@ -177,7 +180,8 @@ def setup_releases(build: Path) -> None:
     releases, cache = build / "releases", build / "cache"
     defaults = PYSCRIPT_RELEASES.values()
     wanted = [(f"pyodide-{v}", v) for v in {*PYODIDE_RELEASES, *(p for p, _ in defaults)}] + [
-        (f"micropython-{v}", v) for v in {*MICROPYTHON_RELEASES, *(m for _, m in defaults if m)}] + [
+        (f"micropython-{v}", v)
+        for v in {*MICROPYTHON_RELEASES, MICROPYTHON_REFUSED, *(m for _, m in defaults if m)}] + [
         (f"pyscript-{v}", v) for v in PYSCRIPT_RELEASES]
     for name, version in wanted:
         final = releases / name

@@ -14,6 +14,10 @@ if sys.platform in ("emscripten", "webassembly"):  # Pyodide, MicroPython
     if sys.platform == "emscripten":
         from . import _in_pyodide as _ffi
     else:
+        if tuple(sys.implementation.version[:2]) == (1, 26):
+            # Tried (tests/pyodide on 1.26.0, Node and Chromium): most requests never finish.
+            raise ImportError("lucia_pyodide does not run on MicroPython 1.26 (a request there "
+                              "may never finish): use 1.25, or 1.27 and newer")
         from . import _in_micropython as _ffi  # type: ignore[no-redef]
     from ._browser import BrowserPage, BrowserTabs
 
