@@ -1,8 +1,9 @@
 """What the end-to-end tests share: the reference server, the browser, waiting, the lab.
 
 Each test module gets its own reference server on 127.0.0.1 serving the built
-PyScript/Pyodide assets and the wheel, and drives Debian's headless Chromium
-(``tools.browser``) against it.
+PyScript/Pyodide assets and the wheel, and drives a browser against it
+(``tools.browser``): each test that takes ``browser`` or ``driver`` runs once per
+engine of ``--engines`` (Chromium, Firefox ESR and WebKitGTK unless told otherwise).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from refserver.server import App, Config, seed_demo_user, start_in_thread
 from refserver.store import Store
-from tools.browser import INSECURE_HOST, chromium
+from tools.browser import ENGINES, INSECURE_HOST, Engine, launch
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -62,9 +63,43 @@ def demo_url() -> Iterator[str]:
     server.shutdown()  # type: ignore[attr-defined]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--engines", default=",".join(ENGINES),
+                     help="the browser engines to run the browser tests in (comma-separated)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each test that uses a browser, once per engine (module-scoped: one browser a module)."""
+    if "engine" in metafunc.fixturenames:
+        engines = [name for name in metafunc.config.getoption("engines").split(",") if name]
+        unknown = set(engines) - set(ENGINES)
+        if unknown:
+            raise pytest.UsageError(f"--engines: no such engine {sorted(unknown)}; know {ENGINES}")
+        only = getattr(metafunc.module, "ENGINES", None)
+        metafunc.parametrize("engine", [e for e in engines if only is None or e in only],
+                             scope="module")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run each module's tests grouped by engine, then by lab, so that each browser and each
+    lab's tabs start once (pytest's own ordering interleaves them once tests have
+    parameters of their own, restarting a browser and rebooting tabs test after test)."""
+    modules: dict[str, int] = {}
+
+    def key(item: pytest.Item) -> tuple[int, int, int]:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        engine = params.get("engine")
+        lab = params.get("lab")
+        return (modules.setdefault(item.module.__name__ if hasattr(item, "module") else "", len(modules)),
+                ENGINES.index(engine) if engine in ENGINES else -1,
+                LABS.index(lab) if lab in LABS else -1)
+
+    items.sort(key=key)
+
+
 @pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    with chromium(logs=True) as driver:
+def browser(engine: Engine) -> Iterator[WebDriver]:
+    with launch(engine, logs=True) as driver:
         yield driver
 
 
@@ -192,14 +227,17 @@ def server() -> Iterator[tuple[Any, str]]:
 
 
 @pytest.fixture(scope="module")
-def driver() -> Iterator[WebDriver]:
-    with chromium(logs=True) as browser:
+def driver(engine: Engine) -> Iterator[WebDriver]:
+    with launch(engine, logs=True) as browser:
         browser.set_script_timeout(60)
         yield browser
 
 
-@pytest.fixture(scope="module", params=["pyodide-secure", "pyodide-insecure",
-                                        "micropython-secure", "micropython-insecure"])
+#: The lab's interpreter and context, each a set of tabs of its own (``lab``).
+LABS = ("pyodide-secure", "pyodide-insecure", "micropython-secure", "micropython-insecure")
+
+
+@pytest.fixture(scope="module", params=LABS)
 def lab(request: pytest.FixtureRequest, server: tuple[Any, str], driver: WebDriver) -> Lab:
     from .lab import PRELUDE, TABS, Lab  # noqa: PLC0415 - lab.py needs this module
 
