@@ -6,10 +6,11 @@ never a browser that a test tool downloads, and each is given the same intent:
 - off the network (no background networking, updates, telemetry or safe-browsing lists);
 - background tabs at full speed where the engine allows it (Chromium throttles a hidden
   tab's timers to once a second, Firefox too, unless told not to; WebKitGTK has no switch);
-- ``INSECURE_HOST`` resolving to 127.0.0.1, so that a page there is an insecure context
-  (no Web Locks), as a plain-http LAN host is. Chromium maps it with a resolver rule,
-  Firefox with ``network.dns.localDomains``, WebKitGTK (which has neither) through a
-  forwarding proxy of ours that only knows that host.
+- one proxy of ours for every host but 127.0.0.1 (``HostProxy``): it serves
+  ``INSECURE_HOST`` from 127.0.0.1, so that a page there is an insecure context (no Web
+  Locks), as a plain-http LAN host is, and refuses and records any other host, so a test
+  can say that nothing left the machine (``hosts_asked``). One mechanism for the three:
+  WebKitGTK has no host-resolver switch, and the proxy sees what any engine asks for.
 
 Chromium and WebKitGTK are driven by their own WebDriver servers (``chromedriver``,
 ``WebKitWebDriver``); Firefox by ``tools.marionette`` (no geckodriver in any registry
@@ -24,9 +25,12 @@ import socket
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
@@ -56,32 +60,99 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--no-first-run",
     "--disable-sync", "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
-    f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
 )
-FIREFOX_PREFS = {"network.dns.localDomains": INSECURE_HOST}
+
+
+@dataclass
+class _Extras:
+    """What a launched browser has besides its WebDriver session."""
+
+    engine: Engine
+    proxy: HostProxy
+    firefox: marionette.Endpoint | None = None
+
+
+_LAUNCHED: dict[str, _Extras] = {}
 
 
 @contextmanager
 def launch(engine: Engine, *, window: str = "1100,900", logs: bool = False) -> Iterator[WebDriver]:
     """A browser of ``engine`` on a fresh profile, quit on exit.
 
-    ``logs`` keeps the browser console and the network log where the engine's driver
-    can give them (Chromium's ``get_log``); other engines' drivers have no logs.
+    Every request for a host other than 127.0.0.1 goes to a proxy of ours, which forwards
+    ``INSECURE_HOST`` to 127.0.0.1 and refuses and records the rest (``hosts_asked``).
+    ``logs`` keeps Chromium's console and network log (``get_log``); the console of any
+    engine that can give it is ``console()``.
     """
-    starts = {"chromium": chromium, "firefox": firefox, "webkit": webkit}
-    with starts[engine](window=window, logs=logs) as driver:
+    with HostProxy() as proxy:
+        extras = _Extras(engine, proxy)
+        start = {"chromium": _chromium, "firefox": _firefox, "webkit": _webkit}[engine]
+        with start(window, logs, extras) as driver:
+            _LAUNCHED[driver.session_id or ""] = extras
+            try:
+                yield driver
+            finally:
+                _LAUNCHED.pop(driver.session_id or "", None)
+
+
+def _extras(driver: WebDriver) -> _Extras:
+    try:
+        return _LAUNCHED[driver.session_id or ""]
+    except KeyError:
+        raise ValueError("not a browser of tools.browser.launch(), or one that quit") from None
+
+
+#: Hosts a browser asks for by itself, whatever its profile says: Firefox ESR 153 polls its
+#: remote settings (``services.settings.server`` is not honoured in a release build).
+BROWSER_OWN_HOSTS = frozenset({"firefox.settings.services.mozilla.com"})
+
+
+def hosts_asked(driver: WebDriver) -> set[str]:
+    """Every host other than 127.0.0.1 and ``INSECURE_HOST`` that the browser's pages tried
+    to reach (the browser's own ``BROWSER_OWN_HOSTS`` left out)."""
+    return _extras(driver).proxy.refused() - BROWSER_OWN_HOSTS
+
+
+def console(driver: WebDriver) -> list[str] | None:
+    """What the browser's pages and workers logged so far, or None where the engine's driver
+    cannot tell (WebKitWebDriver: no log endpoint, no WebDriver BiDi in WebKitGTK 2.50)."""
+    extras = _extras(driver)
+    if extras.firefox is not None:
+        return extras.firefox.console()
+    if extras.engine == "chromium":
+        return [f"{e['level']} {e['message']}" for e in driver.get_log("browser")]  # type: ignore[attr-defined]
+    return None
+
+
+def set_offline(driver: WebDriver, offline: bool) -> bool:
+    """Take the browser's network away (``offline`` fired, ``navigator.onLine`` false) or give
+    it back; False where the engine's driver has no way to (WebKitWebDriver)."""
+    extras = _extras(driver)
+    if extras.firefox is not None:
+        extras.firefox.set_offline(offline)
+        return True
+    if extras.engine != "chromium":
+        return False
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    return True
+
+
+@contextmanager
+def chromium(*, window: str = "1100,900", logs: bool = False) -> Iterator[WebDriver]:
+    """Headless Chromium (``launch("chromium")``)."""
+    with launch("chromium", window=window, logs=logs) as driver:
         yield driver
 
 
 @contextmanager
-def chromium(*, window: str = "1100,900", logs: bool = False,
-             extra_flags: Iterable[str] = ()) -> Iterator[WebDriver]:
-    """Headless Chromium; ``logs`` keeps the console and the performance (network) log."""
+def _chromium(window: str, logs: bool, extras: _Extras) -> Iterator[WebDriver]:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     with tempfile.TemporaryDirectory() as profile:
         for flag in (*CHROMIUM_FLAGS, f"--window-size={window}", f"--user-data-dir={profile}",
-                     *extra_flags):
+                     f"--proxy-server=http://{extras.proxy.address}"):
             options.add_argument(flag)
         if logs:
             options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
@@ -93,11 +164,15 @@ def chromium(*, window: str = "1100,900", logs: bool = False,
 
 
 @contextmanager
-def firefox(*, window: str = "1100,900", logs: bool = False) -> Iterator[WebDriver]:
-    """Headless Firefox ESR through ``tools.marionette``."""
+def _firefox(window: str, logs: bool, extras: _Extras) -> Iterator[WebDriver]:
     width, height = window.split(",")
-    with marionette.endpoint(FIREFOX_PREFS, [f"--width={width}", f"--height={height}"]) as url:
-        driver = webdriver.Remote(command_executor=url, options=webdriver.FirefoxOptions())
+    host, port = extras.proxy.address.split(":")
+    prefs = {"network.proxy.type": 1, "network.proxy.http": host,
+             "network.proxy.http_port": int(port), "network.proxy.ssl": host,
+             "network.proxy.ssl_port": int(port)}
+    with marionette.endpoint(prefs, [f"--width={width}", f"--height={height}"]) as endpoint:
+        extras.firefox = endpoint
+        driver = webdriver.Remote(command_executor=endpoint.url, options=webdriver.FirefoxOptions())
         try:
             yield driver
         finally:
@@ -105,17 +180,20 @@ def firefox(*, window: str = "1100,900", logs: bool = False) -> Iterator[WebDriv
 
 
 @contextmanager
-def webkit(*, window: str = "1100,900", logs: bool = False) -> Iterator[WebDriver]:
-    """WebKitGTK's MiniBrowser in automation mode (an ephemeral profile), on its own Xvfb."""
+def _webkit(window: str, logs: bool, extras: _Extras) -> Iterator[WebDriver]:
     width, height = window.split(",")
     options = webdriver.WebKitGTKOptions()
     options.binary_location = MINIBROWSER
     options.add_argument("--automation")
-    with xvfb(f"{width}x{height}") as display, host_proxy() as proxy:
-        options.set_capability("proxy", {"proxyType": "manual", "httpProxy": proxy,
-                                         "noProxy": ["127.0.0.1", "localhost"]})
-        service = WebKitService(WEBKITDRIVER, env={**os.environ, "DISPLAY": display})
-        driver = webdriver.WebKitGTK(options=options, service=service)
+    options.set_capability("proxy", {"proxyType": "manual", "httpProxy": extras.proxy.address,
+                                     "sslProxy": extras.proxy.address,
+                                     "noProxy": ["127.0.0.1", "localhost"]})
+    with xvfb(f"{width}x{height}") as display:
+        with warnings.catch_warnings():
+            # Selenium's WebKitGTK driver still sets remote_server_addr itself (deprecated).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            service = WebKitService(WEBKITDRIVER, env={**os.environ, "DISPLAY": display})
+            driver = webdriver.WebKitGTK(options=options, service=service)
         try:
             yield driver
         finally:
@@ -141,65 +219,67 @@ def xvfb(size: str) -> Iterator[str]:
         server.wait()
 
 
-@contextmanager
-def host_proxy() -> Iterator[str]:
-    """An HTTP proxy (``host:port``) that sends requests for ``INSECURE_HOST:<port>`` to
-    127.0.0.1:<port> and refuses every other host: the browser stays off the network."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
+class HostProxy:
+    """An HTTP proxy on 127.0.0.1 that sends requests for ``INSECURE_HOST:<port>`` to
+    127.0.0.1:<port>, and refuses (502) and records every other host asked for."""
 
-    def serve() -> None:
-        while not stop.is_set():
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
+        self._refused: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> HostProxy:
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._listener.close()
+
+    def refused(self) -> set[str]:
+        with self._lock:
+            return set(self._refused)
+
+    def _serve(self) -> None:
+        while True:
             try:
-                client, _ = listener.accept()
-            except OSError:
+                client, _ = self._listener.accept()
+            except OSError:  # closed
                 return
-            threading.Thread(target=_forward, args=(client,), daemon=True).start()
+            threading.Thread(target=self._forward, args=(client,), daemon=True).start()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        listener.close()
-
-
-def _forward(client: socket.socket) -> None:
-    """One proxied request: rewritten to origin form, sent with ``Connection: close``,
-    its answer piped back until the server closes."""
-    with client:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = client.recv(65536)
-            if not chunk:
-                return
-            head += chunk
-        head, _, body = head.partition(b"\r\n\r\n")
-        request_line, *headers = head.decode("latin-1").split("\r\n")
-        method, target, version = request_line.split(" ", 2)
-        prefix = f"http://{INSECURE_HOST}:"
-        if not target.startswith(prefix):
-            client.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n"
-                           b"Connection: close\r\n\r\n")
-            return
-        port_and_path = target[len(prefix):]
-        port, slash, path = port_and_path.partition("/")
-        kept = [h for h in headers
-                if not h.lower().startswith(("connection:", "proxy-connection:", "keep-alive:"))]
-        out = "\r\n".join([f"{method} /{path if slash else ''} {version}", *kept,
-                           "Connection: close", "", ""]).encode("latin-1")
-        length = next((int(h.split(":", 1)[1]) for h in headers
-                       if h.lower().startswith("content-length:")), 0)
-        with socket.create_connection(("127.0.0.1", int(port))) as upstream:
-            upstream.sendall(out + body)
-            sent = len(body)
-            while sent < length:
+    def _forward(self, client: socket.socket) -> None:
+        """One request: rewritten to origin form with ``Connection: close``, its answer
+        piped back until the server closes."""
+        with client, contextlib.suppress(OSError):
+            head = b""
+            while b"\r\n\r\n" not in head:
                 chunk = client.recv(65536)
                 if not chunk:
-                    break
-                upstream.sendall(chunk)
-                sent += len(chunk)
-            while chunk := upstream.recv(65536):
-                with contextlib.suppress(OSError):
+                    return
+                head += chunk
+            head, _, body = head.partition(b"\r\n\r\n")
+            request_line, *headers = head.decode("latin-1").split("\r\n")
+            method, target, version = request_line.split(" ", 2)
+            url = urlsplit(target if "//" in target else f"//{target}")  # CONNECT host:port
+            if url.hostname != INSECURE_HOST or method == "CONNECT" or not url.port:
+                with self._lock:
+                    self._refused.add(url.hostname or target)
+                client.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n"
+                               b"Connection: close\r\n\r\n")
+                return
+            kept = [h for h in headers if not h.lower().startswith(
+                ("connection:", "proxy-connection:", "keep-alive:"))]
+            path = url.path or "/"
+            out = "\r\n".join([f"{method} {path}{'?' + url.query if url.query else ''} {version}",
+                                *kept, "Connection: close", "", ""]).encode("latin-1")
+            length = next((int(h.split(":", 1)[1]) for h in headers
+                           if h.lower().startswith("content-length:")), 0)
+            with socket.create_connection(("127.0.0.1", url.port)) as upstream:
+                upstream.sendall(out + body)
+                sent = len(body)
+                while sent < length and (chunk := client.recv(65536)):
+                    upstream.sendall(chunk)
+                    sent += len(chunk)
+                while chunk := upstream.recv(65536):
                     client.sendall(chunk)

@@ -100,7 +100,6 @@ PREFS: Mapping[str, object] = {
     "extensions.update.enabled": False,
     "extensions.getAddons.cache.enabled": False,
     "extensions.blocklist.enabled": False,
-    "services.settings.server": "data:,",
     "browser.newtabpage.enabled": False,
     "browser.topsites.contile.enabled": False,
     "browser.ping-centre.telemetry": False,
@@ -117,6 +116,8 @@ PREFS: Mapping[str, object] = {
     "browser.tabs.warnOnClose": False,
     "browser.warnOnQuit": False,
     "dom.disable_open_during_load": False,
+    "messaging-system.rsexperimentloader.enabled": False,
+    "devtools.console.stdout.content": True,  # the console, for Endpoint.console()
 }
 
 
@@ -190,12 +191,15 @@ class FirefoxProcess:
         (profile / "user.js").write_text("".join(
             f"user_pref({json.dumps(name)}, {json.dumps(value)});\n"
             for name, value in {**PREFS, **prefs}.items()))
-        self.process = subprocess.Popen(
-            [FIREFOX, "--marionette", "--headless", "--no-remote", "--profile", str(profile),
-             *args, "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={"MOZ_CRASHREPORTER_DISABLE": "1", "HOME": str(profile),
-                 "PATH": "/usr/bin:/bin"})
+        self.console = profile / "console.txt"  # the pages' and workers' console, as printed
+        with self.console.open("w") as out:
+            self.process = subprocess.Popen(
+                [FIREFOX, "--marionette", "--headless", "--no-remote", "--profile", str(profile),
+                 "-remote-allow-system-access",  # the chrome context, for set_offline
+                 *args, "about:blank"],
+                stdout=out, stderr=subprocess.DEVNULL,
+                env={"MOZ_CRASHREPORTER_DISABLE": "1", "HOME": str(profile),
+                     "PATH": "/usr/bin:/bin"})
         port_file = profile / "MarionetteActivePort"
         deadline = time.monotonic() + 60
         while not port_file.exists() or not port_file.read_text().strip():
@@ -211,6 +215,16 @@ class FirefoxProcess:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+
+    def set_offline(self, offline: bool) -> None:
+        """Firefox's "Work Offline": ``navigator.onLine`` false, ``offline`` fired, requests fail."""
+        self.marionette.send("Marionette:SetContext", {"value": "chrome"})
+        try:
+            self.marionette.send("WebDriver:ExecuteScript", {
+                "script": "Services.io.manageOfflineStatus = false;"
+                          "Services.io.offline = arguments[0];", "args": [offline]})
+        finally:
+            self.marionette.send("Marionette:SetContext", {"value": "content"})
 
     def quit(self) -> None:
         with suppress(MarionetteError, OSError):
@@ -318,14 +332,34 @@ class _Server(ThreadingHTTPServer):
         self._profile.cleanup()
 
 
+class Endpoint:
+    """A running endpoint: its WebDriver ``url``, and what only Firefox itself can do."""
+
+    def __init__(self, server: _Server) -> None:
+        self._server = server
+        self.url = f"http://127.0.0.1:{server.server_port}"
+
+    def _firefox(self) -> FirefoxProcess:
+        if self._server.firefox is None:
+            raise MarionetteError("invalid session id", "no Firefox runs here", "")
+        return self._server.firefox
+
+    def console(self) -> list[str]:
+        """What the pages and workers logged (``devtools.console.stdout.content``)."""
+        return self._firefox().console.read_text(errors="replace").splitlines()
+
+    def set_offline(self, offline: bool) -> None:
+        self._firefox().set_offline(offline)
+
+
 @contextmanager
-def endpoint(prefs: Mapping[str, object] = {}, args: list[str] | None = None) -> Iterator[str]:
-    """A WebDriver URL whose one session is a fresh headless Firefox; stopped on exit."""
+def endpoint(prefs: Mapping[str, object] = {}, args: list[str] | None = None) -> Iterator[Endpoint]:
+    """A WebDriver endpoint whose one session is a fresh headless Firefox; stopped on exit."""
     server = _Server(prefs, list(args or []))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield Endpoint(server)
     finally:
         server.shutdown()
         server.server_close()

@@ -32,7 +32,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from refserver.server import App, Config, seed_demo_user, start_in_thread
 from refserver.store import Store
-from tools.browser import ENGINES, INSECURE_HOST, Engine, launch
+from tools.browser import ENGINES, INSECURE_HOST, Engine, console, launch
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -108,12 +108,12 @@ def fail_with_page(driver: WebDriver, what: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / "timeout.png"))
     try:
-        console = [f"{e['level']} {e['message'][:300]}" for e in driver.get_log("browser")]
-    except Exception:  # a browser started without logs
-        console = []
+        said = [line[:300] for line in console(driver) or ["(this engine's driver has no console)"]]
+    except Exception as err:  # a browser started without logs, or gone
+        said = [f"(no console: {err})"]
     body = driver.execute_script("return document.body ? document.body.innerText : ''")
     pytest.fail(f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n"
-                + "\n".join(console) + "\nthe last files it fetched (ms from navigation start):\n"
+                + "\n".join(said[-20:]) + "\nthe last files it fetched (ms from navigation start):\n"
                 + "\n".join(fetched(driver)[-8:]))
 
 

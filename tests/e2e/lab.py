@@ -21,6 +21,8 @@ from typing import Any
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from tools.browser import console
+
 from .conftest import fail_with_page, open_booted
 
 _START = """window.labResult = undefined;
@@ -148,7 +150,7 @@ class Lab:
         """What the tab logged since last asked (for failure messages)."""
         self.driver.switch_to.window(handle)
         try:
-            return [f"{e['level']} {e['message'][:200]}" for e in self.driver.get_log("browser")]
+            return [line[:200] for line in console(self.driver) or []]
         except WebDriverException:  # a browser started without logs
             return []
 

@@ -21,8 +21,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
+from tools.browser import hosts_asked
+
 from .conftest import ROOT, free_port, open_booted, submit, wait_for, wait_until_serving
-from .test_demo import requested_hosts
 
 sys.path.insert(0, str(ROOT / "examples" / "flask_app"))
 from server import Sessions, create_app
@@ -60,7 +61,7 @@ def test_flask_app_and_client(browser: WebDriver, flask_url: str) -> None:
     WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/login"))
     open_booted(browser, flask_url + "/")
     assert who(browser) == "Not signed in."
-    assert requested_hosts(browser) == {"127.0.0.1"}
+    assert hosts_asked(browser) == set()
 
 
 def test_the_readme_command_starts_the_example() -> None:

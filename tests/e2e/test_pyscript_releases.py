@@ -16,10 +16,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from tools.browser import hosts_asked
 from tools.setup_assets import PYSCRIPT_RELEASES
 
 from .conftest import ROOT, open_booted, serve, sign_in_to
-from .test_demo import requested_hosts
 from .test_mpy_files import APP
 
 RELEASES = ROOT / "build" / "releases"
@@ -71,4 +71,4 @@ def test_each_release_shows_the_user(browser: WebDriver, site: str) -> None:
         open_booted(browser, f"{site}/mine/{page}/")
         shown[page] = browser.find_element(By.ID, "who").text
     assert shown == dict.fromkeys(pages(), "demo")
-    assert requested_hosts(browser) == {"127.0.0.1"}  # nothing from a CDN
+    assert hosts_asked(browser) == set()  # nothing from a CDN

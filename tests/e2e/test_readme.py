@@ -17,8 +17,9 @@ from collections.abc import Iterator
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from tools.browser import hosts_asked
+
 from .conftest import ROOT, free_port, open_booted, sign_in_to, wait_until_serving
-from .test_demo import requested_hosts
 
 README = (ROOT / "README.md").read_text()
 
@@ -65,7 +66,7 @@ def test_the_readme_page_shows_who_is_signed_in(browser: WebDriver, own_page: st
                 "document.getElementById('who').textContent === 'Not signed in.'")
     sign_in_to(browser, own_page, "/mine/", "demo", "demo-password",
                ready="document.getElementById('who').textContent === 'Signed in as demo'")
-    assert requested_hosts(browser) == {"127.0.0.1"}  # nothing from a CDN
+    assert hosts_asked(browser) == set()  # nothing from a CDN
 
 
 def test_the_readme_python_snippets_compile() -> None:
