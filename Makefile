@@ -1,7 +1,8 @@
 # lucia_pyodide: `make demo` runs the demo app, `make test` runs every test.
 # Both set up what they need first, and a second run reuses it. The demo needs only
 # Python and Node (Pyodide, MicroPython and PyScript from npm, micropip and flit_core
-# from PyPI); the tests add a virtualenv of test tools and Debian's Chromium.
+# from PyPI); the tests add a virtualenv of test tools and Debian's browsers: Chromium,
+# Firefox ESR and WebKitGTK (with Xvfb, its virtual screen).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -25,14 +26,14 @@ CHROME_RUNS := $(foreach r,$(firstword $(PYODIDE_RELEASES)) $(lastword $(PYODIDE
 RELEASE_RUNS := $(NODE_RUNS) $(CHROME_RUNS)
 
 .PHONY: demo demo-assets test-assets release-assets test lint unit pyodide-tests releases e2e setup \
-	chromium wheel bench clean
+	browsers wheel bench clean
 
 demo: demo-assets wheel
 	$(PYTHON) -m refserver --port $(PORT) --mount /pyscript=$(BUILD)/pyscript --mount /wheels=$(WHEEL_DIR)
 
 test: setup lint unit pyodide-tests releases e2e
 
-setup: $(VENV)/.ok test-assets wheel chromium
+setup: $(VENV)/.ok test-assets wheel browsers
 
 $(VENV)/.ok: requirements-dev.txt
 	@echo "setting up $(VENV) (test tools from PyPI)"
@@ -61,11 +62,15 @@ $(WHEEL): $(SOURCES) $(FLIT) tools/wheel_backend.py
 	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)
 	PYTHONPATH=$(FLIT):tools $(PYTHON) -c "import wheel_backend; wheel_backend.build_wheel('$(WHEEL_DIR)')"
 
-# Debian's browser and driver; never a browser download of a test tool's own.
-chromium:
-	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
-		echo "installing Debian chromium + chromium-driver"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+# Debian's browsers and drivers; never a browser download of a test tool's own. Firefox
+# has no driver in any registry: tools/marionette.py speaks its own protocol.
+BROWSER_FILES := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/firefox-esr /usr/bin/WebKitWebDriver \
+	/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser /usr/bin/Xvfb
+browsers:
+	@if ! ls $(BROWSER_FILES) >/dev/null 2>&1; then \
+		echo "installing Debian chromium, chromium-driver, firefox-esr, webkit2gtk-driver, xvfb"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver firefox-esr webkit2gtk-driver xvfb >/dev/null; \
 	fi
 
 lint: $(VENV)/.ok

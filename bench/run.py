@@ -3,10 +3,11 @@
 Sizes (wheel vs the JavaScript client it ports vs Pyodide itself), install+import
 time against Pyodide's own boot, ``get_user()`` per call, and ``refresh_session()``
 against a bare ``pyfetch`` POST and a JavaScript ``fetch`` to the same endpoint, in
-Node and headless Chromium, against the reference server on 127.0.0.1. In Chromium
-also the demo page from navigation to the user shown, under MicroPython and under
-Pyodide (alternating), and the client's own import in MicroPython. Prints a table
-and writes the raw samples and summaries as JSON.
+Node and headless Chromium, against the reference server on 127.0.0.1. In each engine
+(Chromium, Firefox ESR, WebKitGTK) also the demo page from navigation to the user shown,
+under MicroPython and under Pyodide (alternating, each first visit in a fresh profile),
+and the client's own import in MicroPython. Prints a table and writes the raw samples
+and summaries as JSON.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from refserver.server import App, Config, start_in_thread  # noqa: E402
 from refserver.store import Store  # noqa: E402
-from tools.browser import chromium  # noqa: E402
+from tools.browser import ENGINES, Engine, chromium, launch  # noqa: E402
 
 BUILD = ROOT / "build"
 JS_CLIENT = "lucia-sveltekit@0.10.1"
@@ -128,23 +129,24 @@ def wait_value(driver: Any, script: str, timeout: float = 120) -> Any:
     raise TimeoutError(f"no value from {script!r} in {timeout} s on {driver.current_url}")
 
 
-def run_pages(server_url: str, rounds: int, boots: int) -> dict[str, Any]:
-    """The demo page to its user, per interpreter; first visits (cache cleared) and second."""
+def run_pages(server_url: str, engine: Engine, rounds: int, boots: int) -> dict[str, Any]:
+    """The demo page to its user in ``engine``, per interpreter: a first visit (a fresh
+    profile: no HTTP cache, no PyScript package storage) and a second."""
     raw: dict[str, Any] = {name: {"first_ms": [], "second_ms": [], "first_bytes": []}
                            for name in DEMO_PAGES}
-    with chromium() as driver:
-        driver.get(server_url + "/login")
-        assert driver.execute_async_script(_SIGN_IN) == 200
-        for round_ in range(rounds):
-            order = list(DEMO_PAGES) if round_ % 2 == 0 else list(reversed(DEMO_PAGES))
-            for name in order:
-                driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    for round_ in range(rounds):
+        order = list(DEMO_PAGES) if round_ % 2 == 0 else list(reversed(DEMO_PAGES))
+        for name in order:
+            with launch(engine) as driver:
+                driver.get(server_url + "/login")
+                assert driver.execute_async_script(_SIGN_IN) == 200
                 for visit in ("first", "second"):
                     driver.get(server_url + DEMO_PAGES[name])
                     shown = wait_value(driver, "return document.body.dataset.userShownAt")
                     raw[name][f"{visit}_ms"].append(float(shown))
                     if visit == "first":
                         raw[name]["first_bytes"].append(driver.execute_script(_DOWNLOADED))
+    with launch(engine) as driver:
         driver.get(f"{server_url}/bench/micropython.html#{quote(json.dumps({'boots': boots}))}")
         result = wait_value(driver, "return window.benchResult || window.benchError")
         if isinstance(result, str):
@@ -166,7 +168,8 @@ def summarise_pages(raw: dict[str, Any], wheel_bytes: int) -> dict[str, Any]:
     page_ms = statistics.median(mpy["first_ms"])
     out["client_ms_fraction_of_page"] = (statistics.median(client["import_ms"])
                                          + statistics.median(client["get_user_first_ms"])) / page_ms
-    out["wheel_fraction_of_page_bytes"] = wheel_bytes / statistics.median(mpy["first_bytes"])
+    downloaded = statistics.median(mpy["first_bytes"])  # 0 where an engine does not say
+    out["wheel_fraction_of_page_bytes"] = wheel_bytes / downloaded if downloaded else None
     return out
 
 
@@ -228,12 +231,12 @@ def table(report: dict[str, Any]) -> str:
             + ", ".join(f"{objects:+d} objects / {blocks:+d} blocks"
                         for objects, blocks in s["memory_growth_per_1000_calls"]),
         ]
-    pages = report.get("pages")
-    if pages:
+    for engine, pages in report.get("pages", {}).items():
         mpy, pyo, client = pages["micropython"], pages["pyodide"], pages["micropython_client"]
+        share = pages["wheel_fraction_of_page_bytes"]
         rows += [
             "",
-            "[chrome] the demo page, navigation to the user shown",
+            f"[{engine}] the demo page, navigation to the user shown",
             f"MicroPython, first visit        {fmt(mpy['first_ms'], 'ms', 0)}",
             f"Pyodide, first visit            {fmt(pyo['first_ms'], 'ms', 0)}",
             f"ratio MicroPython / Pyodide     {fmt(pages['ratio_first'], 'x', 3)}",
@@ -243,12 +246,12 @@ def table(report: dict[str, Any]) -> str:
             f"downloaded, first visit         MicroPython {mpy['first_bytes']['median']:,.0f} B, "
             f"Pyodide {pyo['first_bytes']['median']:,.0f} B",
             "",
-            "[chrome] the client in MicroPython (fresh interpreter each time)",
+            f"[{engine}] the client in MicroPython (fresh interpreter each time)",
             f"MicroPython boot                {fmt(client['boot_ms'], 'ms', 1)}",
             f"import lucia_pyodide            {fmt(client['import_ms'], 'ms', 1)}",
             f"get_user() first read           {fmt(client['get_user_first_ms'], 'ms', 2)}",
             f"client / page-to-user           {100 * pages['client_ms_fraction_of_page']:.1f}% of time, "
-            f"wheel {100 * pages['wheel_fraction_of_page_bytes']:.1f}% of the bytes",
+            + (f"wheel {100 * share:.1f}% of the bytes" if share else "(no transfer sizes)"),
         ]
     return "\n".join(rows)
 
@@ -257,6 +260,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smoke run: few repetitions")
     parser.add_argument("--runtimes", default="node,chrome")
+    parser.add_argument("--engines", default=",".join(ENGINES),
+                        help="the engines the demo page is timed in (with the chrome runtime)")
     parser.add_argument("--out", type=Path, default=BUILD / "bench" / "bench.json")
     parser.add_argument("--quiet", action="store_true", help="write the JSON, print no table")
     args = parser.parse_args()
@@ -306,9 +311,13 @@ def main() -> None:
             report["raw"][runtime] = raw
             report["runtimes"][runtime] = summarise(raw)
         if "chrome" in args.runtimes.split(","):
-            raw_pages = run_pages(url, reps["boots"], reps["boots"])
-            report["raw"]["pages"] = raw_pages
-            report["pages"] = summarise_pages(raw_pages, wheel.stat().st_size)
+            report["raw"]["pages"], report["pages"] = {}, {}
+            for engine in args.engines.split(","):
+                if engine not in ENGINES:
+                    parser.error(f"--engines: no such engine {engine!r}; know {ENGINES}")
+                raw_pages = run_pages(url, engine, reps["boots"], reps["boots"])
+                report["raw"]["pages"][engine] = raw_pages
+                report["pages"][engine] = summarise_pages(raw_pages, wheel.stat().st_size)
     finally:
         server.shutdown()
     args.out.parent.mkdir(parents=True, exist_ok=True)

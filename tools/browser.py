@@ -41,13 +41,6 @@ from tools import marionette
 
 Engine = Literal["chromium", "firefox", "webkit"]
 ENGINES: tuple[Engine, ...] = ("chromium", "firefox", "webkit")
-#: The Debian packages each engine comes from (the Makefile installs them).
-PACKAGES: dict[Engine, tuple[str, ...]] = {
-    "chromium": ("chromium", "chromium-driver"),
-    "firefox": ("firefox-esr",),
-    "webkit": ("webkit2gtk-driver", "xvfb"),
-}
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
@@ -102,9 +95,18 @@ def _extras(driver: WebDriver) -> _Extras:
         raise ValueError("not a browser of tools.browser.launch(), or one that quit") from None
 
 
-#: Hosts a browser asks for by itself, whatever its profile says: Firefox ESR 153 polls its
-#: remote settings (``services.settings.server`` is not honoured in a release build).
-BROWSER_OWN_HOSTS = frozenset({"firefox.settings.services.mozilla.com"})
+#: Hosts a browser asks for by itself, whatever its flags and profile say (seen here, at
+#: start-up and now and then after): Firefox ESR 153 polls its remote settings
+#: (``services.settings.server`` is not honoured in a release build); Debian's Chromium 156
+#: its component updater, sign-in, optimization hints, autofill and password-leak checks
+#: (after a sign-in form), and its default search engine. A page's own request to any of
+#: them would go unseen; the tests' pages name none of them.
+BROWSER_OWN_HOSTS = frozenset({
+    "firefox.settings.services.mozilla.com",
+    "update.googleapis.com", "clients2.google.com", "accounts.google.com",
+    "optimizationguide-pa.googleapis.com", "content-autofill.googleapis.com",
+    "passwordsleakcheck-pa.googleapis.com", "start.duckduckgo.com",
+})
 
 
 def hosts_asked(driver: WebDriver) -> set[str]:
