@@ -24,8 +24,12 @@ NODE_RUNS := $(foreach r,$(PYODIDE_RELEASES),pyodide-$(r)-node) \
 CHROME_RUNS := $(foreach r,$(firstword $(PYODIDE_RELEASES)) $(lastword $(PYODIDE_RELEASES)),pyodide-$(r)-chrome) \
 	$(foreach r,$(firstword $(MICROPYTHON_RELEASES)) $(lastword $(MICROPYTHON_RELEASES)),micropython-$(r)-chrome)
 RELEASE_RUNS := $(NODE_RUNS) $(CHROME_RUNS)
+# The browser engines of the end-to-end tests (tools/browser.py), one run each.
+ENGINES := chromium firefox webkit
+E2E_RUNS := $(foreach e,$(ENGINES),e2e-$(e))
 
 .PHONY: demo demo-assets test-assets release-assets test lint unit pyodide-tests releases e2e setup \
+	$(E2E_RUNS) \
 	browsers wheel bench clean
 
 demo: demo-assets wheel
@@ -101,12 +105,19 @@ $(filter micropython-%,$(RELEASE_RUNS)):
 	$(RELEASE_TEST) --interpreters=micropython --dist-dir=$(DIST) \
 		--micropython=$(BUILD)/releases/$(@:-$(RUNTIME_OF)=)/micropython.mjs
 
-# The demo app as a person uses it, and every session state across real tabs, in headless
-# Chromium; screenshots go to test-artifacts/. A test during which Chromium's renderer
-# crashed ("tab crashed": the browser's failure, seen about once in a few runs, in lab tabs
-# that had passed the same steps before) runs once more, on fresh tabs; the report marks it R.
+# The demo app as a person uses it, and every session state across real tabs, in Chromium,
+# Firefox ESR and WebKitGTK, the three side by side (each mostly waits on its timers);
+# screenshots go to test-artifacts/. A test during which Chromium's renderer crashed ("tab
+# crashed": the browser's failure, seen about once in a few runs, in lab tabs that had
+# passed the same steps before) runs once more, on fresh tabs; the report marks it R.
 e2e: setup release-assets
-	$(PY) -m pytest -q tests/e2e --reruns 1 --only-rerun "tab crashed"
+	$(MAKE) --no-print-directory -j3 -O $(E2E_RUNS)
+
+# The tests that need no browser run with the first engine's.
+$(E2E_RUNS):
+	$(PY) -m pytest -q -p no:cacheprovider tests/e2e --engines=$(@:e2e-%=%) \
+		$(if $(filter e2e-$(firstword $(ENGINES)),$@),,--browser-tests-only) \
+		--reruns 1 --only-rerun "tab crashed"
 
 # What the client costs a page, side by side with bare pyfetch and JS fetch (not a test).
 bench: setup

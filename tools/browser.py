@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
+from selenium.webdriver.remote.remote_connection import RemoteConnection
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.webkitgtk.service import Service as WebKitService
 
@@ -45,6 +46,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
 WEBKITDRIVER = "/usr/bin/WebKitWebDriver"
+#: The longest a driver command may take (a page load, a script, a click), in seconds.
+PAGE_LOAD_TIMEOUT_S = 90
+COMMAND_TIMEOUT_S = 150
 #: Host names that resolve to 127.0.0.1 in the launched browser. A page on one of
 #: them is an insecure context (no Web Locks), as a plain-http LAN host is.
 INSECURE_HOST = "lucia.test"
@@ -81,6 +85,12 @@ def launch(engine: Engine, *, window: str = "1100,900", logs: bool = False) -> I
         extras = _Extras(engine, proxy)
         start = {"chromium": _chromium, "firefox": _firefox, "webkit": _webkit}[engine]
         with start(window, logs, extras) as driver:
+            # Never wait forever on the driver: WebKitWebDriver, for one, never answers once
+            # its MiniBrowser has crashed (seen under load). A page load gets its own limit.
+            executor = driver.command_executor
+            assert isinstance(executor, RemoteConnection)
+            executor.client_config.timeout = COMMAND_TIMEOUT_S
+            driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT_S)
             _LAUNCHED[driver.session_id or ""] = extras
             try:
                 yield driver

@@ -110,6 +110,7 @@ PREFS: Mapping[str, object] = {
     "dom.security.https_first_schemeless": False,
     "dom.security.https_only_mode": False,
     "dom.min_background_timeout_value": 4,
+    "dom.min_background_timeout_value_without_budget_throttling": 4,
     "dom.timeout.enable_budget_timer_throttling": False,
     "dom.timeout.throttling_delay": -1,
     "browser.tabs.remote.unloadOnLowMemory": False,

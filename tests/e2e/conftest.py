@@ -66,10 +66,13 @@ def demo_url() -> Iterator[str]:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--engines", default=",".join(ENGINES),
                      help="the browser engines to run the browser tests in (comma-separated)")
+    parser.addoption("--browser-tests-only", action="store_true",
+                     help="leave out the tests that use no browser (run them in one run only)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Each test that uses a browser, once per engine (module-scoped: one browser a module)."""
+    """Each test that uses a browser, once per engine (of ``--engines``, and of the module's
+    own ``ENGINES`` where it names some)."""
     if "engine" in metafunc.fixturenames:
         engines = [name for name in metafunc.config.getoption("engines").split(",") if name]
         unknown = set(engines) - set(ENGINES)
@@ -77,24 +80,35 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             raise pytest.UsageError(f"--engines: no such engine {sorted(unknown)}; know {ENGINES}")
         only = getattr(metafunc.module, "ENGINES", None)
         metafunc.parametrize("engine", [e for e in engines if only is None or e in only],
-                             scope="module")
+                             scope="session")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run each module's tests grouped by engine, then by lab, so that each browser and each
-    lab's tabs start once (pytest's own ordering interleaves them once tests have
-    parameters of their own, restarting a browser and rebooting tabs test after test)."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the tests grouped by engine and, in the lab modules, by lab, so that each browser
+    and each lab's tabs start once (pytest's own ordering interleaves them once tests have
+    parameters of their own, restarting a browser and rebooting tabs test after test).
+    The lab modules come last, each lab's tabs serving both of them in turn."""
     modules: dict[str, int] = {}
 
     def key(item: pytest.Item) -> tuple[int, int, int]:
         params = item.callspec.params if hasattr(item, "callspec") else {}
-        engine = params.get("engine")
-        lab = params.get("lab")
-        return (modules.setdefault(item.module.__name__ if hasattr(item, "module") else "", len(modules)),
-                ENGINES.index(engine) if engine in ENGINES else -1,
-                LABS.index(lab) if lab in LABS else -1)
+        engine, lab = params.get("engine"), params.get("lab")
+        module = modules.setdefault(item.nodeid.split("::")[0], len(modules))
+        return (ENGINES.index(engine) if engine in ENGINES else -1,
+                LABS.index(lab) if lab in LABS else -1, module)
 
     items.sort(key=key)
+    browser_only = config.getoption("browser_tests_only")
+
+    def wanted(item: pytest.Item) -> bool:
+        if "engine" not in getattr(item, "fixturenames", ()):
+            return not browser_only
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        return params.get("engine") in ENGINES  # not a module that left out every engine asked
+
+    kept = [item for item in items if wanted(item)]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
 
 
 @pytest.fixture
@@ -218,15 +232,17 @@ def wait_until_serving(server: subprocess.Popen[str], url: str) -> None:
     pytest.fail(f"the server command never served {url}")
 
 
-# -- the lab suites' fixtures: one server and browser a module, lab tabs, a signed-in user ----
-@pytest.fixture(scope="module")
+# -- the lab suites' fixtures: one server and browser per engine, lab tabs, a signed-in user ----
+# Session-scoped: the lab modules share each lab's booted tabs (the ``user`` fixture resets
+# the server, the storage and the cookies before each test).
+@pytest.fixture(scope="session")
 def server() -> Iterator[tuple[Any, str]]:
     app, url, httpd = serve(test_api=True)
     yield app, url
     httpd.shutdown()  # type: ignore[attr-defined]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def driver(engine: Engine) -> Iterator[WebDriver]:
     with launch(engine, logs=True) as browser:
         browser.set_script_timeout(60)
@@ -237,7 +253,7 @@ def driver(engine: Engine) -> Iterator[WebDriver]:
 LABS = ("pyodide-secure", "pyodide-insecure", "micropython-secure", "micropython-insecure")
 
 
-@pytest.fixture(scope="module", params=LABS)
+@pytest.fixture(scope="session", params=LABS)
 def lab(request: pytest.FixtureRequest, server: tuple[Any, str], driver: WebDriver) -> Lab:
     from .lab import PRELUDE, TABS, Lab  # noqa: PLC0415 - lab.py needs this module
 

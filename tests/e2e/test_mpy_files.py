@@ -33,6 +33,10 @@ document.getElementById("who").textContent = user.attributes["username"] if user
 document.body.dataset.ready = "true"
 """
 
+#: What this module tests is the wheel and PyScript's loader, the same in every engine; the
+#: client in a page is tested in every engine by the demo, README, tabs and lab modules.
+ENGINES = ("chromium",)
+
 
 @pytest.fixture(scope="module")
 def files_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -34,6 +34,10 @@ PAGE = """<!doctype html>
 </body></html>
 """
 
+#: What this module tests is the wheel and PyScript's loader, the same in every engine; the
+#: client in a page is tested in every engine by the demo, README, tabs and lab modules.
+ENGINES = ("chromium",)
+
 
 def pages() -> list[str]:
     """``<pyscript release>/<tag>`` for each page this module loads."""

@@ -31,6 +31,10 @@ PAGE = """<!doctype html>
 """
 BUILDS = ("pip-wheel", "build", "from-sdist")
 
+#: What this module tests is the wheel and PyScript's loader, the same in every engine; the
+#: client in a page is tested in every engine by the demo, README, tabs and lab modules.
+ENGINES = ("chromium",)
+
 
 def _run(*argv: str) -> None:
     subprocess.run([sys.executable, "-m", *argv], check=True, timeout=300,
