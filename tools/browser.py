@@ -25,7 +25,6 @@ import socket
 import subprocess
 import tempfile
 import threading
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,10 +32,13 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
+from selenium.webdriver.remote.client_config import ClientConfig
 from selenium.webdriver.remote.remote_connection import RemoteConnection
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.webkitgtk.service import Service as WebKitService
+from urllib3.exceptions import ReadTimeoutError
 
 from tools import marionette
 
@@ -49,6 +51,7 @@ WEBKITDRIVER = "/usr/bin/WebKitWebDriver"
 #: The longest a driver command may take (a page load, a script, a click), in seconds.
 PAGE_LOAD_TIMEOUT_S = 90
 COMMAND_TIMEOUT_S = 150
+SESSION_START_TIMEOUT_S = 30
 #: Host names that resolve to 127.0.0.1 in the launched browser. A page on one of
 #: them is an insecure context (no Web Locks), as a plain-http LAN host is.
 INSECURE_HOST = "lucia.test"
@@ -200,16 +203,30 @@ def _webkit(window: str, logs: bool, extras: _Extras) -> Iterator[WebDriver]:
     options.set_capability("proxy", {"proxyType": "manual", "httpProxy": extras.proxy.address,
                                      "sslProxy": extras.proxy.address,
                                      "noProxy": ["127.0.0.1", "localhost"]})
-    with xvfb(f"{width}x{height}") as display:
-        with warnings.catch_warnings():
-            # Selenium's WebKitGTK driver still sets remote_server_addr itself (deprecated).
-            warnings.simplefilter("ignore", DeprecationWarning)
+    for attempt in (1, 2):
+        with xvfb(f"{width}x{height}") as display:
             service = WebKitService(WEBKITDRIVER, env={**os.environ, "DISPLAY": display})
-            driver = webdriver.WebKitGTK(options=options, service=service)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+            service.start()
+            try:
+                # A session normally starts in a second; when MiniBrowser dies while starting
+                # (seen under load), WebKitWebDriver waits for it forever: start anew once.
+                config = ClientConfig(remote_server_addr=service.service_url,
+                                      timeout=SESSION_START_TIMEOUT_S)
+                try:
+                    driver = webdriver.Remote(RemoteConnection(client_config=config),
+                                              options=options)
+                except ReadTimeoutError:
+                    if attempt == 2:
+                        raise
+                    continue
+                try:
+                    yield driver
+                finally:
+                    with contextlib.suppress(WebDriverException, ReadTimeoutError):
+                        driver.quit()
+                return
+            finally:
+                service.stop()
 
 
 @contextmanager
