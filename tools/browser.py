@@ -99,6 +99,8 @@ def launch(engine: Engine, *, window: str = "1100,900", logs: bool = False) -> I
                 yield driver
             finally:
                 _LAUNCHED.pop(driver.session_id or "", None)
+                with contextlib.suppress(WebDriverException, ReadTimeoutError):  # already gone
+                    driver.quit()
 
 
 def _extras(driver: WebDriver) -> _Extras:
@@ -163,6 +165,7 @@ def chromium(*, window: str = "1100,900", logs: bool = False) -> Iterator[WebDri
 
 @contextmanager
 def _chromium(window: str, logs: bool, extras: _Extras) -> Iterator[WebDriver]:
+    """Each engine's start: a new session, quit by ``launch`` before its context ends."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     with tempfile.TemporaryDirectory() as profile:
@@ -171,11 +174,7 @@ def _chromium(window: str, logs: bool, extras: _Extras) -> Iterator[WebDriver]:
             options.add_argument(flag)
         if logs:
             options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-        driver = webdriver.Chrome(options=options, service=ChromeService(CHROMEDRIVER))
-        try:
-            yield driver
-        finally:
-            driver.quit()
+        yield webdriver.Chrome(options=options, service=ChromeService(CHROMEDRIVER))
 
 
 @contextmanager
@@ -187,11 +186,7 @@ def _firefox(window: str, logs: bool, extras: _Extras) -> Iterator[WebDriver]:
              "network.proxy.ssl_port": int(port)}
     with marionette.endpoint(prefs, [f"--width={width}", f"--height={height}"]) as endpoint:
         extras.firefox = endpoint
-        driver = webdriver.Remote(command_executor=endpoint.url, options=webdriver.FirefoxOptions())
-        try:
-            yield driver
-        finally:
-            driver.quit()
+        yield webdriver.Remote(command_executor=endpoint.url, options=webdriver.FirefoxOptions())
 
 
 @contextmanager
@@ -219,11 +214,7 @@ def _webkit(window: str, logs: bool, extras: _Extras) -> Iterator[WebDriver]:
                     if attempt == 2:
                         raise
                     continue
-                try:
-                    yield driver
-                finally:
-                    with contextlib.suppress(WebDriverException, ReadTimeoutError):
-                        driver.quit()
+                yield driver
                 return
             finally:
                 service.stop()
