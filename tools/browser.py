@@ -25,6 +25,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -139,6 +140,21 @@ def console(driver: WebDriver) -> list[str] | None:
     if extras.engine == "chromium":
         return [f"{e['level']} {e['message']}" for e in driver.get_log("browser")]  # type: ignore[attr-defined]
     return None
+
+
+def freeze(driver: WebDriver, seconds: float) -> str:
+    """Keep the current page from running anything for ``seconds``, as a phone does to a
+    background tab, then let it go on; how it was done. Chromium freezes the page (its page
+    life-cycle API: no task, no timer runs); the other engines' drivers have no such call, so
+    the page's main thread is kept busy instead, which stops the same tasks and timers."""
+    if _extras(driver).engine == "chromium":
+        driver.execute_cdp_cmd("Page.setWebLifecycleState", {"state": "frozen"})
+        time.sleep(seconds)
+        driver.execute_cdp_cmd("Page.setWebLifecycleState", {"state": "active"})
+        return "frozen"
+    driver.execute_script("const end = performance.now() + arguments[0] * 1000;"
+                          "while (performance.now() < end) {}", seconds)
+    return "busy"
 
 
 def set_offline(driver: WebDriver, offline: bool) -> bool:

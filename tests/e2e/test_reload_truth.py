@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tools.browser import set_offline
+from tools.browser import freeze, set_offline
 
 from .conftest import wait_for
 from .lab import PRELUDE, RESET, Lab, configure, types
@@ -143,3 +143,29 @@ def test_offline_keep_alive_keeps_the_user_and_refreshes_once_back_online(
     assert lab.refreshes() == 1, "no refresh after coming back online"
     assert time.monotonic() - back < 1.5  # within a second of `online` (plus this poll)
     assert lab.run(tab, "keeper.stop(); [t for t in heard if t[0] == 'SESSION_LOST']") == []
+
+
+def test_a_tab_frozen_past_its_expiry_refreshes_soon_after_it_thaws(
+        lab: Lab, user: dict[str, Any]) -> None:
+    """A phone's background tab is frozen, and thaws past its session's expiry: one refresh
+    within 2 s, the user kept, nothing lost (the server's session was never in danger)."""
+    tab = lab.tabs[0]
+    lab.run(tab, """
+        client = lucia_pyodide.default_client()
+        client.get_user()
+        client.expires = now_ms() + 2500  # due in 1.5 s, expired in 2.5 s: both while frozen
+        keeper = client.keep_alive(margin=1, min_interval=0.5, retry_base=0.2, retry_cap=0.4,
+                                   check_interval=0.5)
+        None
+    """)
+    before = lab.refreshes()
+    how = freeze(lab.driver, 3.5)
+    thawed = time.monotonic()
+    while lab.refreshes() == before and time.monotonic() - thawed < 4:
+        time.sleep(0.05)
+    took = time.monotonic() - thawed
+    assert lab.refreshes() == before + 1, (how, lab.refreshes() - before)
+    assert took < 2, (how, took)
+    state = lab.run(tab, "keeper.stop(); [get_user() is not None, "
+                         "[t[0] for t in heard if t[0] == 'SESSION_LOST']]")
+    assert state == [True, []], (how, state)
