@@ -129,6 +129,11 @@ def wait_value(driver: Any, script: str, timeout: float = 120) -> Any:
     raise TimeoutError(f"no value from {script!r} in {timeout} s on {driver.current_url}")
 
 
+def sign_in(driver: Any, server_url: str) -> None:
+    driver.get(server_url + "/login")
+    assert driver.execute_async_script(_SIGN_IN) == 200
+
+
 def run_pages(server_url: str, engine: Engine, rounds: int, boots: int) -> dict[str, Any]:
     """The demo page to its user in ``engine``, per interpreter: a first visit (a fresh
     profile: no HTTP cache, no PyScript package storage) and a second."""
@@ -138,8 +143,7 @@ def run_pages(server_url: str, engine: Engine, rounds: int, boots: int) -> dict[
         order = list(DEMO_PAGES) if round_ % 2 == 0 else list(reversed(DEMO_PAGES))
         for name in order:
             with launch(engine) as driver:
-                driver.get(server_url + "/login")
-                assert driver.execute_async_script(_SIGN_IN) == 200
+                sign_in(driver, server_url)
                 for visit in ("first", "second"):
                     driver.get(server_url + DEMO_PAGES[name])
                     shown = wait_value(driver, "return document.body.dataset.userShownAt")
@@ -147,6 +151,7 @@ def run_pages(server_url: str, engine: Engine, rounds: int, boots: int) -> dict[
                     if visit == "first":
                         raw[name]["first_bytes"].append(driver.execute_script(_DOWNLOADED))
     with launch(engine) as driver:
+        sign_in(driver, server_url)
         driver.get(f"{server_url}/bench/micropython.html#{quote(json.dumps({'boots': boots}))}")
         result = wait_value(driver, "return window.benchResult || window.benchError")
         if isinstance(result, str):
