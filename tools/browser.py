@@ -214,20 +214,20 @@ def _webkit(window: str, logs: bool, extras: _Extras) -> Iterator[WebDriver]:
     options.set_capability("proxy", {"proxyType": "manual", "httpProxy": extras.proxy.address,
                                      "sslProxy": extras.proxy.address,
                                      "noProxy": ["127.0.0.1", "localhost"]})
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         with xvfb(f"{width}x{height}") as display:
             service = WebKitService(WEBKITDRIVER, env={**os.environ, "DISPLAY": display})
             service.start()
             try:
                 # A session normally starts in a second; when MiniBrowser dies while starting
-                # (seen under load), WebKitWebDriver waits for it forever: start anew once.
+                # (seen under load), WebKitWebDriver waits for it forever: start anew.
                 config = ClientConfig(remote_server_addr=service.service_url,
                                       timeout=SESSION_START_TIMEOUT_S)
                 try:
                     driver = webdriver.Remote(RemoteConnection(client_config=config),
                                               options=options)
                 except ReadTimeoutError:
-                    if attempt == 2:
+                    if attempt == 3:
                         raise
                     continue
                 yield driver
