@@ -393,7 +393,9 @@ class LuciaClient:
         async with self._turn:
             try:
                 try:
-                    async with self._sync.holding(self.timeout + 5):
+                    async with self._sync.holding(self.timeout + 5) as waited:
+                        if waited:
+                            await self._sync.settle(started)
                         expires, adopted = await self._requests.verified_refresh(started)
                 finally:
                     self._refresh = None  # the listeners told below may start the next one

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final
 
-    from ._compat._protocols import Tabs
+    from ._compat._protocols import LockGrant, Tabs
     from ._events import EventType
 
 logger = logging.getLogger("lucia_pyodide")
@@ -45,6 +45,8 @@ _RECORD_VERSION: "Final" = 3
 MAX_SKEW_MS: "Final" = 60_000
 #: How often a tab waiting for another's refresh re-reads the shared record.
 POLL_SECONDS: "Final" = 0.05
+#: How long a tab that waited for the lock gives the holder's news to arrive.
+SETTLE_SECONDS: "Final" = 0.5
 
 
 def now_ms() -> int:
@@ -225,8 +227,8 @@ class TabSync:
         except Exception as err:
             self._failure("writing the shared session record", err)
 
-    async def take_lock(self, timeout: float) -> "Callable[[], None] | None":
-        """The session lock's release; ``None`` if it could not be had (see ``holding``)."""
+    async def take_lock(self, timeout: float) -> "LockGrant | None":
+        """The session lock; ``None`` if it could not be had (see ``holding``)."""
         try:
             return await self._tabs.lock(timeout)
         except LockTimeout:
@@ -239,6 +241,7 @@ class TabSync:
     def holding(self, timeout: float) -> "_Held":
         """Hold the origin-wide session lock for an ``async with`` block.
 
+        The block gets whether another tab held the lock first (see ``settle``).
         Without Web Locks, or when another tab holds the lock past ``timeout`` (stuck),
         the block runs without it: refusals are verified before they are believed, so
         that costs at most an extra request, never the session.
@@ -278,6 +281,19 @@ class TabSync:
         if record is None or record.ended or user_id is None or record.user_id != user_id:
             return None
         return record.expires
+
+    async def settle(self, since_ms: int, seconds: float = SETTLE_SECONDS) -> None:
+        """After a wait for the lock: give the holder's news up to ``seconds`` to arrive.
+
+        The lock's grant may reach this tab before the record the holder wrote or its
+        message (WebKit's tabs are processes of their own): until either shows, a
+        refresh here would spend the token the holder just rotated. Returns at once
+        when a refresh or a sign-out since ``since_ms`` is known.
+        """
+        deadline = self._clock() + seconds * 1000
+        while (self.adoptable(since_ms) is None and not self.ended_since(since_ms)
+               and self._clock() < deadline):
+            await asyncio.sleep(POLL_SECONDS)
 
     async def wait_for_refresh(self, since_ms: int, seconds: float) -> "int | None":
         """Wait up to ``seconds`` for another tab's refresh finished since ``since_ms``."""
@@ -326,12 +342,14 @@ class _Held:
 
     def __init__(self, sync: TabSync, timeout: float) -> None:
         self._sync, self._timeout = sync, timeout
-        self._release: Callable[[], None] | None = None
+        self._grant: LockGrant | None = None
 
-    async def __aenter__(self) -> None:
-        self._release = await self._sync.take_lock(self._timeout)
+    async def __aenter__(self) -> bool:
+        """Whether another tab held the lock first."""
+        self._grant = await self._sync.take_lock(self._timeout)
+        return self._grant is not None and self._grant.waited
 
     async def __aexit__(self, *exc_info: object) -> None:
-        release, self._release = self._release, None
-        if release is not None:
-            release()
+        grant, self._grant = self._grant, None
+        if grant is not None:
+            grant.release()

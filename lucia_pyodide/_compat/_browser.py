@@ -11,7 +11,7 @@ import logging
 import js
 
 from .._errors import AUTH_INVALID_USER_DATA, REQUEST_TIMEOUT, UNKNOWN_ERROR, LuciaError
-from ._protocols import HttpResponse, JsCallError, LockTimeout
+from ._protocols import HttpResponse, JsCallError, LockGrant, LockTimeout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -211,20 +211,38 @@ class BrowserTabs:
         if self._channel is not None:
             self._ffi.call(self._channel.postMessage, self._channel, message)
 
-    async def lock(self, timeout: float) -> "Callable[[], None] | None":
-        """Hold the origin-wide session lock: its release; ``None`` where there are no Web Locks.
+    async def lock(self, timeout: float) -> "LockGrant | None":
+        """Hold the origin-wide session lock; ``None`` where there are no Web Locks.
 
-        ``navigator.locks.request`` holds the lock until the promise its callback
-        returns settles: the callback hands back a fresh promise and keeps its
-        ``resolve`` as the release. Raises ``LockTimeout`` after ``timeout`` seconds.
+        First asked for only if it is free (``ifAvailable``), so that the grant can say
+        whether another holder went first; then waited for. Raises ``LockTimeout`` after
+        ``timeout`` seconds.
         """
         if not _has(js.globalThis, "navigator") or not _has(js.navigator, "locks"):
             return None
+        release = await self._request_lock(None)
+        if release is not None:
+            return LockGrant(release, waited=False)
+        release = await self._request_lock(timeout)
+        if release is None:  # cannot be: a request that waits is granted or refused
+            raise LockTimeout(f"not granted, not refused within {timeout:g} s")
+        return LockGrant(release, waited=True)
+
+    async def _request_lock(self, timeout: "float | None") -> "Callable[[], None] | None":
+        """One ``navigator.locks.request``: the release; ``None`` if it was held (``timeout``
+        ``None``: not waited for).
+
+        The lock is held until the promise the callback returns settles: the callback
+        hands back a fresh promise and keeps its ``resolve`` as the release.
+        """
         from .._tabs import LOCK  # noqa: PLC0415
 
         ffi, wait = self._ffi, _LockRequest()
 
-        def hold(_lock: "Any") -> "Any":
+        def hold(lock: "Any") -> "Any":
+            if ffi.missing(lock):  # ifAvailable, and another holder has it
+                wait.settled.set()
+                return None
             releases: list[Any] = []
             held = js.Promise.new(ffi.once(lambda resolve, _reject: releases.append(resolve)))
             if wait.abandoned:  # the wait was given up meanwhile: let go at once
@@ -236,7 +254,8 @@ class BrowserTabs:
 
         def refused(error: "Any") -> None:
             if wait.release is None:
-                wait.error = LockTimeout(f"{LOCK}: not granted within {timeout:g} s ({error})")
+                within = "at once" if timeout is None else f"within {timeout:g} s"
+                wait.error = LockTimeout(f"{LOCK}: not granted {within} ({error})")
                 wait.settled.set()
             else:  # granted, then the request failed: the lock may be gone while we act
                 logger.warning("lucia_pyodide: %s failed after it was granted (%s)", LOCK, error)
@@ -244,7 +263,10 @@ class BrowserTabs:
         # Two proxies, released once the request has settled either way.
         callbacks = [ffi.proxy(hold), ffi.proxy(refused)]
         options = js.Object.new()
-        options.signal = js.AbortSignal.timeout(max(1, round(timeout * 1000)))
+        if timeout is None:
+            options.ifAvailable = True  # a signal with it is refused (NotSupportedError)
+        else:
+            options.signal = js.AbortSignal.timeout(max(1, round(timeout * 1000)))
         locks = js.navigator.locks
         request = ffi.call(locks.request, locks, LOCK, options, callbacks[0])
         request.then(None, callbacks[1])  # refused: before the reaction below, which releases it

@@ -7,6 +7,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from ._protocols import LockGrant
+
 
 class NoFetch:
     """Refuses: outside Pyodide there is no browser ``fetch`` to call."""
@@ -67,7 +69,7 @@ class NoTabs:
     def post(self, message: str) -> None:
         pass
 
-    async def lock(self, timeout: float) -> "Callable[[], None] | None":
+    async def lock(self, timeout: float) -> "LockGrant | None":
         return None
 
     def read_record(self) -> "str | None":

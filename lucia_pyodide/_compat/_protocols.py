@@ -22,6 +22,18 @@ class HttpResponse:
         return f"HttpResponse({self.status!r}, {self.body!r}, redirected_to={self.redirected_to!r})"
 
 
+class LockGrant:
+    """The origin-wide lock, held: ``release()`` lets it go.
+
+    ``waited`` says another holder had it first: what that holder wrote to the record
+    or posted may not have reached this tab yet (engines carry ``localStorage`` and the
+    lock between tabs on separate paths).
+    """
+
+    def __init__(self, release: "Callable[[], None]", *, waited: bool) -> None:
+        self.release, self.waited = release, waited
+
+
 class LockTimeout(Exception):
     """The origin-wide lock was not granted in time: another tab holds it (or died holding it)."""
 
@@ -119,8 +131,8 @@ class Tabs(Protocol):
         """Tell the other tabs (never this one)."""
         ...
 
-    async def lock(self, timeout: float) -> "Callable[[], None] | None":
-        """Wait for the origin-wide session lock; its release, or ``None`` where there are no locks.
+    async def lock(self, timeout: float) -> "LockGrant | None":
+        """Wait for the origin-wide session lock: held, or ``None`` where there are no locks.
 
         Raises ``LockTimeout`` when it was not granted within ``timeout`` seconds.
         """

@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 
-from lucia_pyodide._compat._protocols import HttpResponse, LockTimeout
+from lucia_pyodide._compat._protocols import HttpResponse, LockGrant, LockTimeout
 
 PAGE_DATA = '[{"type":"data","data":{"_lucia":{"userId":"u1","username":"al"}},"uses":{}},null]'
 REFUSED = HttpResponse(500, '{"message":"AUTH_INVALID_REFRESH_TOKEN"}')
@@ -204,7 +204,10 @@ class ModelTransport:
 class Origin:
     """What the tabs of one browser origin share: a channel, localStorage, maybe Web Locks."""
 
-    def __init__(self, *, locks: bool = True) -> None:
+    def __init__(self, *, locks: bool = True, news_delay: float = 0) -> None:
+        #: How long a tab's record write and messages take to reach the others (WebKit's
+        #: tabs are processes of their own); the lock's grant is not delayed.
+        self.news_delay = news_delay
         self.storage: dict[str, str] = {}
         self.listeners: list[tuple[FakeTabs, Callable[[object], None]]] = []
         self.lock = asyncio.Lock() if locks else None
@@ -231,17 +234,18 @@ class FakeTabs:
         self.origin.messages.append(message)
         for tab, listener in list(self.origin.listeners):
             if tab is not self:  # delivered later, as a browser does
-                asyncio.get_running_loop().call_soon(listener, message)
+                asyncio.get_running_loop().call_later(self.origin.news_delay, listener, message)
 
-    async def lock(self, timeout: float) -> Callable[[], None] | None:
+    async def lock(self, timeout: float) -> LockGrant | None:
         if self.lock_timeout:
             raise LockTimeout("held elsewhere")
         lock = self.origin.lock
         if lock is None:
             return None
+        waited = lock.locked()
         await lock.acquire()
         self.locked += 1
-        return lock.release
+        return LockGrant(lock.release, waited=waited)
 
     def read_record(self) -> str | None:
         if self.broken:
@@ -251,7 +255,11 @@ class FakeTabs:
     def write_record(self, record: str) -> None:
         if self.broken:
             raise OSError("QuotaExceededError")
-        self.origin.storage["record"] = record
+        if self.origin.news_delay:
+            asyncio.get_running_loop().call_later(
+                self.origin.news_delay, self.origin.storage.__setitem__, "record", record)
+        else:
+            self.origin.storage["record"] = record
 
     @property
     def record(self) -> str | None:

@@ -126,12 +126,13 @@ def test_sign_out_racing_a_refresh_in_another_tab(locks: bool) -> None:
     assert model.signed_in_user() is None, model.log
 
 
-@pytest.mark.parametrize("locks", [True, False], ids=["web locks", "no web locks"])
-def test_three_tabs_refreshing_at_once_keep_one_session(locks: bool) -> None:
+@pytest.mark.parametrize(("locks", "news_delay"), [(True, 0), (True, 0.1), (False, 0)],
+                         ids=["web locks", "web locks, news slower than the lock", "no web locks"])
+def test_three_tabs_refreshing_at_once_keep_one_session(locks: bool, news_delay: float) -> None:
     model = LuciaModel()
     model.sign_in()
     model.delay = 0.02
-    origin = Origin(locks=locks)
+    origin = Origin(locks=locks, news_delay=news_delay)
     tabs = [tab(model, origin) for _ in range(3)]
     heard = [events_of(t) for t in tabs]
 
