@@ -106,6 +106,10 @@ class LuciaClient:
         self._user_read = False
         self._form: str | None = None  # how the server rendered the user: how to ask it again
         self._changed_at = 0  # when (ms) this page last changed its user
+        self._signing_out = 0  # this client's sign_out() calls under way
+        #: When the look was sent whose "nobody" came during a sign-out, held back
+        #: (that sign-out's own SIGNED_OUT is the news); replayed if the sign-out fails.
+        self._held_nobody: int | None = None
         #: Why ``get_user()`` returned ``None``: no page data, signed out, or signed out here.
         self.user_reason = "not read yet"
         #: The session's expiry (ms) as last learned here or from another tab; ``None``: unknown.
@@ -194,7 +198,9 @@ class LuciaClient:
         self._life.heard_at = asked_at
         before = self._user
         if user is None:
-            if before is not None:
+            if before is not None and self._signing_out:
+                self._held_nobody = asked_at
+            elif before is not None:
                 self._end_session_here(SIGNED_OUT, "signed out elsewhere: the server shows "
                                        "nobody", remote=True)
             return
@@ -370,6 +376,19 @@ class LuciaClient:
             self._sync.announce(event)
 
     # -- requests -------------------------------------------------------------------
+    async def _end_session(self) -> None:
+        """``sign_out()``'s requests, in this page's turn and the origin's lock."""
+        async with self._turn:  # after this page's refresh in flight, if any
+            try:
+                async with self._sync.holding(self.timeout + 5):
+                    # A refresh on the way is quiet: the sign-out after it is the news.
+                    await self._requests.end_server_session(self._set_expires)
+            except LuciaError as err:
+                if err.code == AUTH_NOT_AUTHENTICATED:
+                    self._end_session_here(SESSION_LOST, f"sign_out: {err.detail}")
+                raise
+            self._end_session_here(SIGNED_OUT, "signed out by sign_out()")
+
     async def refresh_session(self) -> int:
         """Refresh the session; return its new expiry in ms since the Unix epoch.
 
@@ -428,15 +447,13 @@ class LuciaClient:
                 allowed_origins=self.allowed_redirect_origins,
             )
         self.sync_tabs()
-        async with self._turn:  # after this page's refresh in flight, if any
-            try:
-                async with self._sync.holding(self.timeout + 5):
-                    # A refresh on the way is quiet: the sign-out after it is the news.
-                    await self._requests.end_server_session(self._set_expires)
-            except LuciaError as err:
-                if err.code == AUTH_NOT_AUTHENTICATED:
-                    self._end_session_here(SESSION_LOST, f"sign_out: {err.detail}")
-                raise
-            self._end_session_here(SIGNED_OUT, "signed out by sign_out()")
+        self._signing_out += 1
+        try:
+            await self._end_session()
+        finally:
+            self._signing_out -= 1
+            held, self._held_nobody = self._held_nobody, None
+            if held is not None:  # a no-op if the session ended here meanwhile
+                self._server_shows(None, held)
         if target is not None:
             self._page.navigate(target)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 
 import pytest
 from hypothesis import given
@@ -22,7 +23,7 @@ from lucia_pyodide._tabs import SessionRecord, encode_event, encode_record, now_
 from lucia_pyodide._user import read_route_data
 from lucia_pyodide.server import route_data_json
 
-from .fakes import FakePage, FakeTabs, LuciaModel, Origin, ScriptedTransport
+from .fakes import FakePage, FakeTabs, LuciaModel, ModelTransport, Origin, ScriptedTransport
 
 # What lucia-sveltekit 0.10.1's app answers for /__data.json (PROTOCOL.md), signed out.
 SIGNED_OUT_DATA = ('[{"type":1,"nodes":2},"data",[3,5],{"type":1,"data":4,"uses":6},{"_lucia":5},'
@@ -125,6 +126,37 @@ def test_back_to_a_page_after_a_sign_out_elsewhere_shows_nobody() -> None:
         await asyncio.sleep(0.1)
         assert client.get_user() is None and heard == [AuthEvent(SIGNED_OUT, remote=True)]
         assert model.log.count("GET page") == 1  # one look
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("answer_lost", [False, True], ids=["sign-out answered", "its answer lost"])
+def test_a_look_answered_during_this_pages_sign_out_is_not_news_of_its_own(answer_lost: bool) -> None:
+    """The look saw the sign-out's own effect: one SIGNED_OUT, this page's. Should the
+    sign-out's answer be lost, the look's "nobody" is what the page then learns."""
+    class LostAnswer(ModelTransport):
+        async def post(self, url: str, *, timeout: float, headers: Mapping[str, str]) -> HttpResponse:
+            await super().post(url, timeout=timeout, headers=headers)  # the server acted on it
+            raise LuciaError("UNKNOWN_ERROR", "the connection was cut")
+
+    async def main() -> None:
+        model = LuciaModel()
+        model.sign_in("u1")
+        transport = LostAnswer(model) if answer_lost else model.transport()
+        client = LuciaClient(transport=transport, page=FakePage(script=script_page("u1")),
+                             tabs=Origin().tab(), verify_delay=0.01)
+        heard: list[AuthEvent] = []
+        client.on_change(heard.append)
+        model.delays["logout"] = (0.05, 0.1)  # ended on the server at 0.05, answered at 0.15
+        model.delay = 0.07  # the look's GET, sent at 0, reaches the server after the logout
+        looking = asyncio.ensure_future(client.check_user())
+        try:
+            await client.sign_out()
+        except LuciaError as err:
+            assert answer_lost and err.code == "UNKNOWN_ERROR"
+        await looking
+        assert client.get_user() is None and model.log.count("GET page") == 1
+        assert heard == [AuthEvent(SIGNED_OUT, remote=answer_lost)]
 
     asyncio.run(main())
 
