@@ -118,14 +118,11 @@ $(filter micropython-%,$(RELEASE_RUNS)):
 e2e: setup release-assets
 	$(MAKE) --no-print-directory -j3 -O $(E2E_RUNS)
 
-# The tests that need no browser run with the first engine's. In Firefox and WebKit a failed
-# test runs once more (marked R in the report): two races were each seen once in seven
-# runs there and are not yet explained (a second refresh under Web Locks in WebKit; an extra
-# remote SIGNED_OUT in Firefox), and MiniBrowser has died under load.
+# The tests that need no browser run with the first engine's.
 $(E2E_RUNS):
 	$(PY) -m pytest -q -p no:cacheprovider tests/e2e --engines=$(@:e2e-%=%) \
-		$(if $(filter e2e-$(firstword $(ENGINES)),$@),--only-rerun "tab crashed",--browser-tests-only) \
-		--reruns 1
+		$(if $(filter e2e-$(firstword $(ENGINES)),$@),,--browser-tests-only) \
+		--only-rerun "tab crashed" --reruns 1
 
 # What the client costs a page, side by side with bare pyfetch and JS fetch (not a test).
 bench: setup
