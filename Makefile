@@ -61,10 +61,13 @@ $(FLIT):
 	@echo "downloading flit_core 3.12.0 from PyPI (builds the wheel)"
 	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: -d $(dir $(FLIT)) flit_core==3.12.0
 
-# Built by the backend pyproject.toml names, as pip and build call it (tools/wheel_backend.py).
+# Built by the backend pyproject.toml names, as pip and build call it (tools/wheel_backend.py),
+# next to the old one and renamed over it: a page served the wheel meanwhile always finds one.
 $(WHEEL): $(SOURCES) $(FLIT) tools/wheel_backend.py
-	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)
-	PYTHONPATH=$(FLIT):tools $(PYTHON) -c "import wheel_backend; wheel_backend.build_wheel('$(WHEEL_DIR)')"
+	rm -rf $(WHEEL_DIR).new && mkdir -p $(WHEEL_DIR).new
+	PYTHONPATH=$(FLIT):tools $(PYTHON) -c "import wheel_backend; wheel_backend.build_wheel('$(WHEEL_DIR).new')"
+	mkdir -p $(WHEEL_DIR) && mv -f $(WHEEL_DIR).new/$(notdir $(WHEEL)) $(WHEEL) && rmdir $(WHEEL_DIR).new
+	find $(WHEEL_DIR) -name '*.whl' ! -name $(notdir $(WHEEL)) -delete
 
 # Debian's browsers and drivers; never a browser download of a test tool's own. Firefox
 # has no driver in any registry: tools/marionette.py speaks its own protocol.
