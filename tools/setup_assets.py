@@ -33,10 +33,10 @@ PYTHON_OF_PYODIDE = "3.14"
 #: The oldest PyScript releases whose pages the browser tests load (the newest is
 #: PYSCRIPT_VERSION): each with the Pyodide and the MicroPython it loads by default.
 PYSCRIPT_RELEASES = {"0.6.0": ("0.26.2", None), "0.6.72": ("0.28.2", "1.27.0-preview-256")}
-#: The other MicroPython builds PyScript releases ask for that the suite passes on: from 1.27.0
-#: (PyScript 0.7.x) to the newest. Not 1.25.0 (two error details read otherwise) nor 1.26.0
-#: (refused at import) of PyScript 0.6.x (README).
-MICROPYTHON_RELEASES = ("1.27.0", "1.29.0-6")
+#: The other MicroPython builds PyScript releases ask for that the suite passes on: 1.25.0
+#: (PyScript 0.6.50's), and from 1.27.0 (PyScript 0.7.x) to the newest. Not 1.26.0 (refused
+#: at import; README).
+MICROPYTHON_RELEASES = ("1.25.0", "1.27.0", "1.29.0-6")
 #: A MicroPython the package refuses at import (a test checks that it says so).
 MICROPYTHON_REFUSED = "1.26.0"
 #: Packages whose dependency closure (from the lock) goes into the dist dir.

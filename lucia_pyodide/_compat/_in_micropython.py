@@ -186,9 +186,29 @@ def _plain(root: "Any") -> "Any":
                     members[key] = None  # keeps the members' order
                     todo.append((member, depth + 1, members, key))
         else:
-            kind = js.Object.prototype.toString.call(value)
-            raise _NotJson(f"not JSON data: it holds a {kind}")
+            raise _NotJson(f"not JSON data: it holds {_kind(prototype)}")
     return top[0]
+
+
+def _kind(prototype: "Any") -> str:
+    """The class whose ``prototype`` this is ("a Date", "a BigInt"), read without a call.
+
+    Through descriptors: ``Object.prototype.toString`` says ``[object Object]`` of every
+    value in MicroPython 1.25, and reading a function as an attribute binds it there.
+    """
+    constructor = _own_value(prototype, "constructor")
+    name = None if missing(constructor) else _own_value(constructor, "name")
+    if not isinstance(name, str) or not name:
+        return "an object of another kind"
+    return ("an " if name[0] in "AEIOU" else "a ") + name
+
+
+def _own_value(target: "Any", key: str) -> "Any":
+    """An own data property's value as JavaScript holds it; ``None`` if absent or a getter."""
+    described = js.Object.getOwnPropertyDescriptor(target, key)
+    if missing(described) or js.Reflect.has(described, "get"):
+        return None
+    return js.Reflect.get(described, "value")
 
 
 def _own(container: "Any", key: "Any") -> "Any":
