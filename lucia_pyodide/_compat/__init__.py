@@ -15,9 +15,12 @@ if sys.platform in ("emscripten", "webassembly"):  # Pyodide, MicroPython
         from . import _in_pyodide as _ffi
     else:
         if tuple(sys.implementation.version[:2]) == (1, 26):
-            # Tried (tests/pyodide on 1.26.0, Node and Chromium): most requests never finish.
-            raise ImportError("lucia_pyodide does not run on MicroPython 1.26 (a request there "
-                              "may never finish): use 1.25, or 1.27 and newer")
+            # There, once asyncio is imported, a JavaScript object held by Python reads as
+            # undefined after an await of a JS promise: the client's own channel, lock and
+            # Reflect among them (tests/pyodide on 1.26.0, Node and Chromium).
+            raise ImportError("lucia_pyodide does not run on MicroPython 1.26 (JavaScript "
+                              "objects held across an await are lost there): use 1.25, or "
+                              "1.27 and newer")
         from . import _in_micropython as _ffi  # type: ignore[no-redef]
     from ._browser import BrowserPage, BrowserTabs
 
