@@ -173,13 +173,17 @@ class Marionette:
         self._socket.close()
 
 
+#: ``ROUTES`` with each path as a compiled pattern, its ``{name}`` parts as named groups.
+_ROUTE_PATTERNS = [
+    (method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$"), command)
+    for method, pattern, command in ROUTES
+]
+
+
 def _route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
     """The Marionette command for a request under /session/{id}, with the ids in its path."""
-    for route_method, pattern, command in ROUTES:
-        if route_method != method:
-            continue
-        regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$"
-        found = re.match(regex, path)
+    for route_method, regex, command in _ROUTE_PATTERNS:
+        found = regex.match(path) if route_method == method else None
         if found:
             return command, found.groupdict()
     return None

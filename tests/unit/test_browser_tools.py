@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from tools.browser import INSECURE_HOST, HostProxy
+from tools.browser import INSECURE_HOST, HostProxy, _browser_own
 from tools.marionette import _route
 
 
@@ -63,6 +63,12 @@ def test_every_other_host_is_refused_and_recorded(origin: int) -> None:
         assert through(proxy, "CONNECT", "cdn.jsdelivr.net:443")[0] == 502
         assert through(proxy, "CONNECT", f"{INSECURE_HOST}:443")[0] == 502  # no TLS here
         assert proxy.refused() == {"cdn.example", "cdn.jsdelivr.net", INSECURE_HOST}
+
+
+def test_a_browsers_own_hosts_are_named_or_under_a_named_domain() -> None:
+    assert _browser_own("update.googleapis.com") and _browser_own("redirector.gvt1.com")
+    assert not _browser_own("fonts.googleapis.com")  # a page's CDN, not the browser's
+    assert not _browser_own("gvt1.com.example") and not _browser_own("cdn.jsdelivr.net")
 
 
 def test_marionette_routes() -> None:
