@@ -29,18 +29,13 @@ ENGINES := chromium firefox webkit
 E2E_RUNS := $(foreach e,$(ENGINES),e2e-$(e))
 
 .PHONY: demo demo-assets test-assets release-assets test lint unit pyodide-tests releases e2e setup \
-	release-node release-chrome \
 	$(E2E_RUNS) pyodide-node pyodide-chrome \
 	browsers wheel bench clean
 
 demo: demo-assets wheel
 	$(PYTHON) -m refserver --port $(PORT) --mount /pyscript=$(BUILD)/pyscript --mount /wheels=$(WHEEL_DIR)
 
-# The releases' Node runs beside the end-to-end tier: both mostly wait on timers (the three
-# browsers together keep about a third of a core busy), and the machine has two cores.
-test: setup lint unit pyodide-tests
-	$(MAKE) --no-print-directory -j2 e2e release-node
-	$(MAKE) --no-print-directory release-chrome
+test: setup lint unit pyodide-tests releases e2e
 
 setup: $(VENV)/.ok test-assets wheel browsers
 
@@ -105,12 +100,8 @@ pyodide-node pyodide-chrome:
 # (mostly waiting on timers, they leave the cores idle), then the oldest of each in
 # Chromium, one at a time (side by side, a Chromium renderer crashed once); the newest are
 # a step from the main tier's, which runs in Chromium.
-releases: release-node release-chrome
-
-release-node: setup release-assets
+releases: setup release-assets
 	$(MAKE) --no-print-directory -j4 -O $(NODE_RUNS)
-
-release-chrome: setup release-assets
 	$(MAKE) --no-print-directory $(CHROME_RUNS)
 
 # Each run is named <interpreter>-<release>-<runtime>.
