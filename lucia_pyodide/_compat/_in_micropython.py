@@ -193,22 +193,17 @@ def _plain(root: "Any") -> "Any":
 def _kind(prototype: "Any") -> str:
     """The class whose ``prototype`` this is ("a Date", "a BigInt"), read without a call.
 
-    Through descriptors: ``Object.prototype.toString`` says ``[object Object]`` of every
-    value in MicroPython 1.25, and reading a function as an attribute binds it there.
+    By its constructor's name: ``Object.prototype.toString`` says ``[object Object]`` of
+    every value in MicroPython 1.25.
     """
-    constructor = _own_value(prototype, "constructor")
-    name = None if missing(constructor) else _own_value(constructor, "name")
+    try:
+        constructor = _own(prototype, "constructor")
+        name = None if missing(constructor) else _own(constructor, "name")
+    except _NotJson:  # a getter, never called
+        name = None
     if not isinstance(name, str) or not name:
         return "an object of another kind"
     return ("an " if name[0] in "AEIOU" else "a ") + name
-
-
-def _own_value(target: "Any", key: str) -> "Any":
-    """An own data property's value as JavaScript holds it; ``None`` if absent or a getter."""
-    described = js.Object.getOwnPropertyDescriptor(target, key)
-    if missing(described) or js.Reflect.has(described, "get"):
-        return None
-    return js.Reflect.get(described, "value")
 
 
 def _own(container: "Any", key: "Any") -> "Any":
@@ -218,7 +213,8 @@ def _own(container: "Any", key: "Any") -> "Any":
         return None
     if js.Reflect.has(described, "get"):
         raise _NotJson(f"{key!r} is a getter, not data")
-    value = described.value
+    # Not described.value: MicroPython 1.25 binds a function read as an attribute.
+    value = js.Reflect.get(described, "value")
     if type(value) is int:
         # MicroPython 1.28 keeps only the low 32 bits of a JavaScript integer (a ms
         # timestamp comes out wrong, silently): read the number as JSON text instead.
