@@ -27,10 +27,12 @@ from ._events import EVENT_TYPES, SESSION_REFRESHED, SIGNED_IN, SIGNED_OUT, Auth
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, Final
+    from typing import Any, Final, TypeVar
 
     from ._compat._protocols import LockGrant, Tabs
     from ._events import EventType
+
+    T = TypeVar("T")
 
 logger = logging.getLogger("lucia_pyodide")
 
@@ -290,18 +292,21 @@ class TabSync:
         refresh here would spend the token the holder just rotated. Returns at once
         when a refresh or a sign-out since ``since_ms`` is known.
         """
-        deadline = self._clock() + seconds * 1000
-        while (self.adoptable(since_ms) is None and not self.ended_since(since_ms)
-               and self._clock() < deadline):
-            await asyncio.sleep(POLL_SECONDS)
+        await self._poll(lambda: self.adoptable(since_ms) is not None
+                         or self.ended_since(since_ms), seconds)
 
     async def wait_for_refresh(self, since_ms: int, seconds: float) -> "int | None":
         """Wait up to ``seconds`` for another tab's refresh finished since ``since_ms``."""
+        return await self._poll(lambda: self.adoptable(since_ms), seconds)
+
+    async def _poll(self, found: "Callable[[], T]", seconds: float) -> "T":
+        """``found()``, asked again every ``POLL_SECONDS`` until it is truthy (an expiry is
+        never 0) or ``seconds`` have passed."""
         deadline = self._clock() + seconds * 1000
         while True:
-            expires = self.adoptable(since_ms)
-            if expires is not None or self._clock() >= deadline:
-                return expires
+            value = found()
+            if value or self._clock() >= deadline:
+                return value
             await asyncio.sleep(POLL_SECONDS)
 
     def record_refresh(self, expires: int, user_id: "str | None") -> None:
