@@ -10,7 +10,9 @@ never a browser that a test tool downloads, and each is given the same intent:
   ``INSECURE_HOST`` from 127.0.0.1, so that a page there is an insecure context (no Web
   Locks), as a plain-http LAN host is, and refuses and records any other host, so a test
   can say that nothing left the machine (``hosts_asked``). One mechanism for the three:
-  WebKitGTK has no host-resolver switch, and the proxy sees what any engine asks for.
+  WebKitGTK has no host-resolver switch, and the proxy sees what any engine asks for;
+- for the tests (``optimizing_wasm=False``), no WebAssembly tier that costs a Pyodide boot
+  more than it saves (WebKit's OMG); the benchmark keeps every engine as a user has it.
 
 Chromium and WebKitGTK are driven by their own WebDriver servers (``chromedriver``,
 ``WebKitWebDriver``); Firefox by ``tools.marionette`` (no geckodriver in any registry
@@ -63,6 +65,13 @@ CHROMIUM_FLAGS = (
     "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
 )
 
+#: JavaScriptCore's options (its environment variables, which MiniBrowser's web process
+#: inherits) for ``launch(optimizing_wasm=False)``: no OMG tier, BBQ's code only. Measured
+#: here, a Pyodide lab page's boot: 17.4 CPU-s with OMG, 7.4 without (wall 9.0 s, 6.7 s).
+#: Chromium's and Firefox's tiering gain nothing from the like (V8 Liftoff-only 7.2 CPU-s
+#: against 5.0; Firefox with no Ion 6.5 against 6.1), so they keep theirs.
+WEBKIT_LEAN_WASM = {"JSC_useOMGJIT": "0"}
+
 
 @dataclass
 class _Extras:
@@ -70,6 +79,7 @@ class _Extras:
 
     engine: Engine
     proxy: HostProxy
+    optimizing_wasm: bool = True
     firefox: marionette.Endpoint | None = None
 
 
@@ -77,16 +87,20 @@ _LAUNCHED: dict[str, _Extras] = {}
 
 
 @contextmanager
-def launch(engine: Engine, *, window: str = "1100,900", logs: bool = False) -> Iterator[WebDriver]:
+def launch(engine: Engine, *, window: str = "1100,900", logs: bool = False,
+           optimizing_wasm: bool = True) -> Iterator[WebDriver]:
     """A browser of ``engine`` on a fresh profile, quit on exit.
 
     Every request for a host other than 127.0.0.1 goes to a proxy of ours, which forwards
     ``INSECURE_HOST`` to 127.0.0.1 and refuses and records the rest (``hosts_asked``).
     ``logs`` keeps Chromium's console and network log (``get_log``); the console of any
-    engine that can give it is ``console()``.
+    engine that can give it is ``console()``. ``optimizing_wasm=False`` (the tests: what a
+    page does is the same in every tier, only how fast) leaves out an engine's optimizing
+    WebAssembly compiler where it costs a Pyodide boot more than it saves: WebKit's OMG
+    (``WEBKIT_LEAN_WASM``). The benchmark keeps every engine as a user has it.
     """
     with HostProxy() as proxy:
-        extras = _Extras(engine, proxy)
+        extras = _Extras(engine, proxy, optimizing_wasm=optimizing_wasm)
         start = {"chromium": _chromium, "firefox": _firefox, "webkit": _webkit}[engine]
         with start(window, logs, extras) as driver:
             # Never wait forever on the driver: WebKitWebDriver, for one, never answers once
@@ -223,7 +237,8 @@ def _webkit(window: str, logs: bool, extras: _Extras) -> Iterator[WebDriver]:
                                      "noProxy": ["127.0.0.1", "localhost"]})
     for attempt in (1, 2, 3):
         with xvfb(f"{width}x{height}") as display:
-            service = WebKitService(WEBKITDRIVER, env={**os.environ, "DISPLAY": display})
+            lean = {} if extras.optimizing_wasm else WEBKIT_LEAN_WASM
+            service = WebKitService(WEBKITDRIVER, env={**os.environ, **lean, "DISPLAY": display})
             service.start()
             try:
                 # A session normally starts in a second; when MiniBrowser dies while starting

@@ -113,7 +113,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def browser(engine: Engine) -> Iterator[WebDriver]:
-    with launch(engine, logs=True) as driver:
+    with launch(engine, logs=True, optimizing_wasm=False) as driver:
         yield driver
 
 
@@ -244,7 +244,7 @@ def server() -> Iterator[tuple[Any, str]]:
 
 @pytest.fixture(scope="session")
 def driver(engine: Engine) -> Iterator[WebDriver]:
-    with launch(engine, logs=True) as browser:
+    with launch(engine, logs=True, optimizing_wasm=False) as browser:
         browser.set_script_timeout(60)
         yield browser
 

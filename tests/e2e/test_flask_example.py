@@ -46,8 +46,6 @@ def who(browser: WebDriver) -> str:
 
 
 def test_flask_app_and_client(browser: WebDriver, flask_url: str) -> None:
-    open_booted(browser, flask_url + "/")
-    assert who(browser) == "Not signed in."
     browser.get(flask_url + "/login")
     submit(browser, "login", HOSTILE, "mallory-password")
     wait_for(browser, "document.body.dataset.ready")
@@ -59,7 +57,7 @@ def test_flask_app_and_client(browser: WebDriver, flask_url: str) -> None:
 
     browser.find_element(By.ID, "sign-out").click()
     WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/login"))
-    open_booted(browser, flask_url + "/")
+    open_booted(browser, flask_url + "/")  # the page a signed-out reload gets
     assert who(browser) == "Not signed in."
     assert hosts_asked(browser) == set()
 
