@@ -3,7 +3,7 @@
 The test page (``module_test.html``), Pyodide and MicroPython are served by the
 reference server itself, so requests from either interpreter in Chromium are
 same-origin, carry the page's ``Origin`` and real cookies, exactly as on a user's
-page. Each module's Pyodide installs the built wheel over HTTP, as a page would;
+page. The run's one Pyodide installs the built wheel over HTTP, as a page would;
 MicroPython gets the same wheel's files written into its file system
 (``interpreters.py``). Every test runs in {node, chrome} x {pyodide, micropython}.
 """
@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import pytest_pyodide
+from pytest_pyodide.fixture import selenium_common
 
 from refserver.server import App, Config, start_in_thread
 from refserver.store import Store
@@ -69,6 +70,21 @@ def web_server_main(refserver_app: App) -> Iterator[tuple[str, int, Path]]:
 def server_url(web_server_main: tuple[str, int, Path]) -> str:
     host, port, _ = web_server_main
     return f"http://{host}:{port}"
+
+
+@pytest.fixture(scope="session")
+def selenium_module_scope(request: pytest.FixtureRequest,
+                          web_server_main: tuple[str, int, Path]) -> Iterator[Any]:
+    """pytest-pyodide's page (or Node process) with Pyodide up, once per run, not per module.
+
+    Each test starts from a clean slate anyway (``selenium_lucia``), so a boot per module
+    bought nothing: it was most of a Node run's time (8 of 9 boots, ~5.5 s each here).
+    """
+    runtime = request.config.option.runtime
+    if "," in runtime:
+        raise pytest.UsageError("--runtime: one runtime per run (make runs node and chrome apart)")
+    with selenium_common(request, runtime, web_server_main, browsers={}) as selenium:
+        yield selenium
 
 
 @pytest.fixture(scope="module")
