@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -81,6 +81,8 @@ class _Extras:
     proxy: HostProxy
     optimizing_wasm: bool = True
     firefox: marionette.Endpoint | None = None
+    #: Chromium's console so far (its driver gives each entry once, then forgets it).
+    logged: list[str] = field(default_factory=list)
 
 
 _LAUNCHED: dict[str, _Extras] = {}
@@ -153,13 +155,16 @@ def hosts_asked(driver: WebDriver) -> set[str]:
 
 
 def console(driver: WebDriver) -> list[str] | None:
-    """What the browser's pages and workers logged so far, or None where the engine's driver
-    cannot tell (WebKitWebDriver: no log endpoint, no WebDriver BiDi in WebKitGTK 2.50)."""
+    """Everything the browser's pages and workers logged so far, in every engine alike, or
+    None where the engine's driver cannot tell (WebKitWebDriver: no log endpoint, no
+    WebDriver BiDi in WebKitGTK 2.50)."""
     extras = _extras(driver)
     if extras.firefox is not None:
         return extras.firefox.console()
     if extras.engine == "chromium":
-        return [f"{e['level']} {e['message']}" for e in driver.get_log("browser")]  # type: ignore[attr-defined]
+        extras.logged += [f"{e['level']} {e['message']}"
+                          for e in driver.get_log("browser")]  # type: ignore[attr-defined]
+        return list(extras.logged)
     return None
 
 

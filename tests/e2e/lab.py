@@ -147,10 +147,10 @@ class Lab:
         return self.result(handle, timeout)
 
     def console(self, handle: str) -> list[str]:
-        """What the tab logged since last asked (for failure messages)."""
+        """The last lines the browser's tabs logged (for failure messages)."""
         self.driver.switch_to.window(handle)
         try:
-            return [line[:200] for line in console(self.driver) or []]
+            return [line[:200] for line in (console(self.driver) or [])[-30:]]
         except WebDriverException:  # a browser started without logs
             return []
 

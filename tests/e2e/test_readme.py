@@ -19,7 +19,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from tools.browser import hosts_asked
 
-from .conftest import ROOT, free_port, open_booted, sign_in_to, wait_until_serving
+from .conftest import ROOT, free_port, sign_in_to, wait_until_serving
 
 README = (ROOT / "README.md").read_text()
 
@@ -62,8 +62,7 @@ def own_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_the_readme_page_shows_who_is_signed_in(browser: WebDriver, own_page: str) -> None:
-    open_booted(browser, own_page + "/mine/",
-                "document.getElementById('who').textContent === 'Not signed in.'")
+    """The README's order: sign in at /login, then open the page."""
     sign_in_to(browser, own_page, "/mine/", "demo", "demo-password",
                ready="document.getElementById('who').textContent === 'Signed in as demo'")
     assert hosts_asked(browser) == set()  # nothing from a CDN
