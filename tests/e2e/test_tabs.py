@@ -7,7 +7,7 @@ The server's sessions last 8 s and the tabs refresh 5 s before expiry, so renewa
 come every ~3 s. Across them: one refresh request per renewal (the Web Lock, and
 adoption of the winner's result), every tab on the same expiry, no refused token;
 a tab closed while holding the lock stalls nobody; a sign-out in one tab reaches
-the others at once.
+the others from it, within 2 s.
 """
 
 from __future__ import annotations
@@ -96,7 +96,8 @@ def test_tabs_share_one_session(browser: WebDriver, short_sessions: tuple[App, s
     # One request per renewal, not one per tab (4 tabs would make ~4x as many).
     assert requests <= renewals + 1, (requests, renewals)
 
-    # Sign out in one tab: every other tab hears it within a second.
+    # Sign out in one tab: every other tab hears it from that tab (the event says so), not
+    # from its own next refresh, seconds later.
     browser.switch_to.window(browser.window_handles[0])
     clicked_at = browser.execute_script("return Date.now()")
     browser.find_element(By.ID, "sign-out").click()
@@ -108,7 +109,10 @@ def test_tabs_share_one_session(browser: WebDriver, short_sessions: tuple[App, s
         state = tab_state(browser)
         assert state["signedOut"] and any("SIGNED_OUT (another tab)" in e for e in state["events"])
         ended_at = int(browser.execute_script("return document.querySelector('main').dataset.endedAt"))
-        # The whole sign-out (the logout request included) reached this tab within a second.
-        assert ended_at - clicked_at < 1000, ended_at - clicked_at
+        # The whole sign-out (the logout request included) reached this tab within 2 s: about
+        # 0.1 s in Chromium, but WebKit throttles a background tab's timers (the interpreter's
+        # event loop runs on them) with no switch to turn that off, and these tabs are in
+        # the background: 1.2 s there once, with three browsers side by side.
+        assert ended_at - clicked_at < 2000, ended_at - clicked_at
     print(f"\n{requests} refresh requests for {renewals} renewals across {TABS - 1} tabs; "
-          f"sign-out reached the others in <= 1 s")
+          f"sign-out reached the others in < 2 s")
