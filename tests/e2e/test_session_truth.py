@@ -80,10 +80,16 @@ def test_sign_out_racing_a_refresh_in_the_same_tab(lab: Lab, user: dict[str, Any
 
 def test_sign_out_racing_a_refresh_in_another_tab(lab: Lab, user: dict[str, Any]) -> None:
     """The refresh reaches the server first but its cookies land after the sign-out's."""
-    configure(lab, refresh_delay=0.2, refresh_answer_delay=1.0)
+    configure(lab, refresh_delay=0.2, refresh_answer_delay=2.0)
     refresher, leaver = lab.tabs[0], lab.tabs[1]
+    before = lab.refreshes()
     lab.start(refresher, "await outcome(refresh_session())")
-    time.sleep(0.5)  # processed by the server, its answer still on its way
+    # Staged on the server's clock, not the test's: a loaded tab may take a while to send.
+    deadline = time.monotonic() + 30
+    while lab.refreshes() == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert lab.refreshes() == before + 1, "the refresh never reached the server"
+    time.sleep(0.4)  # processed by the server (0.2 s in), its answer 2 s on its way
     lab.run(leaver, "await sign_out()")
     lab.result(refresher)
     time.sleep(1.0)  # the refresher's clean-up, where its cookies outlived the sign-out's
