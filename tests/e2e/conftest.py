@@ -144,8 +144,16 @@ def fetched(driver: WebDriver) -> list[str]:
 
 def wait_for(driver: WebDriver, condition: str, timeout: float = BOOT_TIMEOUT) -> None:
     """Wait until a JavaScript expression is true in the page; on timeout, say what it showed."""
+    def holds(d: WebDriver) -> bool:
+        try:
+            return bool(d.execute_script(f"return !!({condition})"))
+        except WebDriverException as err:  # WebKitWebDriver, once, while a page was booting
+            if "Could not parse script result" not in str(err):
+                raise
+            return False
+
     try:
-        WebDriverWait(driver, timeout).until(lambda d: d.execute_script(f"return !!({condition})"))
+        WebDriverWait(driver, timeout).until(holds)
     except TimeoutException:
         fail_with_page(driver, f"timed out after {timeout}s waiting for {condition!r}")
 

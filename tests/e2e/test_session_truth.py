@@ -154,7 +154,7 @@ def test_tabs_refreshing_at_the_same_instant_keep_one_session(
     assert page_user(lab, lab.tabs[0]) is not None
 
 
-def test_a_sign_out_reaches_every_other_tabs_get_user_within_a_second(
+def test_a_sign_out_reaches_every_other_tabs_get_user_within_two_seconds(
         lab: Lab, user: dict[str, Any]) -> None:
     watchers = lab.tabs[1:]
     for handle in watchers:  # pages that read the user, then keep asking
@@ -166,8 +166,8 @@ def test_a_sign_out_reaches_every_other_tabs_get_user_within_a_second(
         """)
     lab.run(lab.tabs[0], "await sign_out()")
     done_at = lab.run(lab.tabs[0], "heard[-1][2]")  # when the sign-out finished here
-    for handle in watchers:
-        assert lab.result(handle) - done_at < 1000
+    for handle in watchers:  # 2 s: WebKit throttles background tabs' timers (as in test_tabs)
+        assert lab.result(handle) - done_at < 2000
 
 
 # -- 4./5. keep-alive never hammers, never dies silently, learns the expiry from the others --
