@@ -209,6 +209,22 @@ def replaced(element: WebElement) -> bool:
     return False
 
 
+_RENDERED_USER = """const done = arguments[arguments.length - 1];
+fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.text()).then(t => done(
+    new DOMParser().parseFromString(t, 'text/html').getElementById('lucia-user').textContent),
+  e => done('ERROR ' + e));"""
+
+
+def rendered_user(driver: WebDriver, path: str) -> Any:
+    """The user the server renders into the page at ``path`` now, or None: what a reload
+    would show. A real page request with the browser's cookies (the server may refresh
+    from the refresh token and set new ones, as on a reload), without leaving the page;
+    ``path`` must render the ``#lucia-user`` tag."""
+    text = driver.execute_async_script(_RENDERED_USER, path)
+    assert not str(text).startswith("ERROR"), text
+    return json.loads(text)
+
+
 def sign_in_to(driver: WebDriver, base: str, page: str, username: str, password: str, *,
                ready: str = READY) -> None:
     """Sign in with the reference server's form and land on ``page``, its Python up.

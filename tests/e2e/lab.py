@@ -23,7 +23,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from tools.browser import console
 
-from .conftest import fail_with_page, open_booted
+from .conftest import fail_with_page, open_booted, rendered_user
 
 _START = """window.labResult = undefined;
 labRun(arguments[0]).then(r => { window.labResult = {ok: r}; },
@@ -159,22 +159,10 @@ class Lab:
         return self.driver.execute_script(script, *args)
 
 
-_PAGE_USER = """const done = arguments[arguments.length - 1];
-fetch('/__test__/lab', {credentials: 'same-origin'}).then(r => r.text()).then(t => done(
-    new DOMParser().parseFromString(t, 'text/html').getElementById('lucia-user').textContent),
-  e => done('ERROR ' + e));"""
-
-
 def page_user(lab: Lab, handle: str) -> Any:
-    """What a reload of any page would show: the user the server renders now, or None.
-
-    A real page request with the browser's cookies (the server may refresh from the
-    refresh token and set new ones, as on a reload), without leaving the lab page.
-    """
+    """What a reload of any page would show in the tab: the user the server renders now."""
     lab.driver.switch_to.window(handle)
-    text = lab.driver.execute_async_script(_PAGE_USER)
-    assert not str(text).startswith("ERROR"), text
-    return json.loads(text)
+    return rendered_user(lab.driver, "/__test__/lab")
 
 
 # -- the fixtures of the lab suites: the server, the browser, the tabs, a signed-in user -------

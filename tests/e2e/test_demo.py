@@ -19,19 +19,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tools.browser import hosts_asked
 
-from .conftest import ARTIFACTS, open_booted, submit, wait_for
+from .conftest import ARTIFACTS, open_booted, rendered_user, submit, wait_for
 
 
 def text(driver: WebDriver, element_id: str) -> str:
     return str(driver.find_element(By.ID, element_id).text)
-
-
-#: What the server renders into ``arguments[0]`` now, for the browser's cookies, as a
-#: reload would get it: the ``#lucia-user`` tag's text (read without leaving the page).
-_RENDERED_USER = """const done = arguments[arguments.length - 1];
-fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.text()).then(t => done(
-    new DOMParser().parseFromString(t, 'text/html').getElementById('lucia-user').textContent),
-  e => done('ERROR ' + e));"""
 
 
 @pytest.mark.parametrize("page", ["/?hydration=script", "/app-py", "/app-mpy"])
@@ -76,7 +68,6 @@ def test_sign_up_sign_in_refresh_sign_out(browser: WebDriver, demo_url: str, pag
     assert "You are signed out." in text(browser, "signed-out")
     if page.startswith("/?"):
         browser.save_screenshot(str(ARTIFACTS / "demo-back-after-sign-out.png"))
-    rendered = browser.execute_async_script(_RENDERED_USER, path + "?hydration=script")
-    assert rendered == "null", rendered  # the next load is signed out
+    assert rendered_user(browser, path + "?hydration=script") is None  # the next load: signed out
     assert first  # the signed-in page carried a session expiry
     assert hosts_asked(browser) == set()  # nothing left this machine
