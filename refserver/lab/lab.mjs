@@ -27,6 +27,7 @@ async function microPythonLab() {
   };
 }
 
+window.labLogged = [];  // the client's log lines (tests/e2e/lab.py PRELUDE)
 try {
   const micro = document.body.dataset.interpreter === "micropython";
   window.labRun = await (micro ? microPythonLab() : pyodideLab());

@@ -26,8 +26,18 @@ from tools.browser import console
 from .conftest import fail_with_page, open_booted, rendered_user
 
 _START = """window.labResult = undefined;
-labRun(arguments[0]).then(r => { window.labResult = {ok: r}; },
-                          e => { window.labResult = {error: String(e)}; });"""
+window.labDone = labRun(arguments[0]).then(r => { window.labResult = {ok: r}; },
+                                           e => { window.labResult = {error: String(e)}; });"""
+#: Waits in the page, up to arguments[0] ms, for the code ``_START`` began: its outcome, or
+#: null. One WebDriver command per wait, not a poll every few ms: polling cost each engine
+#: about 0.15 CPU-s a second (browser and driver), with three engines on two cores.
+_OUTCOME = """const done = arguments[arguments.length - 1];
+if (window.labResult !== undefined) { done(window.labResult); } else {
+  const timer = setTimeout(() => done(null), arguments[0]);
+  window.labDone.then(() => { clearTimeout(timer); done(window.labResult); });
+}"""
+#: The longest one wait in the page (ms): well within any driver's script timeout.
+_OUTCOME_WAIT_MS = 10_000
 
 
 def for_micropython(code: str) -> str:
@@ -132,13 +142,13 @@ class Lab:
     def result(self, handle: str, timeout: float = 60) -> Any:
         self.driver.switch_to.window(handle)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            outcome = self.driver.execute_script("return window.labResult || null")
+        while (left := deadline - time.monotonic()) > 0:
+            outcome = self.driver.execute_async_script(
+                _OUTCOME, max(1, min(_OUTCOME_WAIT_MS, round(left * 1000))))
             if outcome is not None:
                 if "error" in outcome:
                     raise AssertionError(f"Python failed in the lab tab: {outcome['error']}")
                 return outcome["ok"]
-            time.sleep(0.05)
         fail_with_page(self.driver, f"no result within {timeout} s")
         return None
 
@@ -147,12 +157,17 @@ class Lab:
         return self.result(handle, timeout)
 
     def console(self, handle: str) -> list[str]:
-        """The last lines the browser's tabs logged (for failure messages)."""
+        """The last lines the browser's tabs logged (for failure messages); where the
+        engine's driver has no console, what the client logged in this tab."""
         self.driver.switch_to.window(handle)
         try:
-            return [line[:200] for line in (console(self.driver) or [])[-30:]]
-        except WebDriverException:  # a browser started without logs
-            return []
+            lines = console(self.driver)
+            if lines is None:
+                lines = [str(line) for line in self.driver.execute_script(
+                    "return window.labLogged || ['(no log)']")]
+        except WebDriverException as err:  # a browser started without logs
+            lines = [f"(no console: {err})"]
+        return [line[:200] for line in lines[-30:]]
 
     def js(self, handle: str, script: str, *args: Any) -> Any:
         self.driver.switch_to.window(handle)
@@ -171,11 +186,27 @@ TABS = 3
 # Runs in both interpreters. Time is read from Python's clock: MicroPython keeps only the
 # low 32 bits of a JavaScript integer such as Date.now().
 PRELUDE = """
-import asyncio, json, js, time
+import asyncio, json, js, logging, time
 import lucia_pyodide
 from lucia_pyodide import LuciaClient, LuciaError, get_user, refresh_session, sign_out
 heard = []
 heard_events = []
+
+# The client's log from INFO up, kept in the page's labLogged (Lab.console reads it where
+# the engine's driver has no console) and printed to the console as well.
+class LabLog(logging.Handler):
+    def emit(self, record):
+        line = self.format(record)
+        js.globalThis.labLogged.push(line)
+        print(line)
+
+try:
+    lab_log
+except NameError:
+    lab_log = LabLog()
+    lab_log.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logging.getLogger("lucia_pyodide").addHandler(lab_log)
+    logging.getLogger("lucia_pyodide").setLevel(logging.INFO)
 
 def now_ms():
     return int(time.time() * 1000)
@@ -202,6 +233,7 @@ None
 RESET = """
 heard.clear()
 heard_events.clear()
+js.globalThis.labLogged.splice(0)
 lucia_pyodide.reset_default_client()
 listen(lucia_pyodide.default_client())
 None
