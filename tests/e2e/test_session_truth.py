@@ -98,7 +98,8 @@ def test_sign_out_racing_a_refresh_in_another_tab(lab: Lab, user: dict[str, Any]
     logouts = lab.call("/__test__/stats")["POST /api/auth/logout"]
     # With Web Locks the sign-out waited for the refresh; without, the refresher ended
     # what its late cookies revived.
-    assert logouts == (1 if lab.base.startswith("http://127.0.0.1") else 2), logouts
+    assert logouts == (1 if lab.base.startswith("http://127.0.0.1") else 2), (
+        logouts, [(events(lab, h), lab.console(h)) for h in (refresher, leaver)])
 
 
 # -- 2. a refused refresh is verified before it is believed ---------------------------------
