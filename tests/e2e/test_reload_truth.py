@@ -9,6 +9,7 @@ them from the back-forward cache or the HTTP cache: the client must be right any
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import pytest
@@ -39,14 +40,18 @@ def shows(lab: Lab, handle: str, want: str | None) -> None:
 def cacheable(lab: Lab, user: dict[str, Any]) -> str:
     """The first tab, its page rendered now with the user in it, sent as lucia-sveltekit does."""
     configure(lab, page_cache="none")
-    tab = lab.tabs[0]
+    render_signed_in(lab, lab.tabs[0], user["userId"])
+    return lab.tabs[0]
+
+
+def render_signed_in(lab: Lab, tab: str, user_id: str) -> None:
+    """Load the tab's page anew (the server renders ``user_id`` in) and note a restore."""
     lab.reload(tab)
     lab.run(tab, PRELUDE)
     lab.run(tab, RESET)
-    assert lab.run(tab, "get_user().user_id") == user["userId"]
+    assert lab.run(tab, "get_user().user_id") == user_id
     lab.js(tab, "window.restored = false; addEventListener('pageshow', e => {"
                 " if (e.persisted) window.restored = true; });")
-    return tab
 
 
 def back_to(lab: Lab, tab: str) -> bool:
@@ -67,16 +72,31 @@ def open_other_page(lab: Lab, tab: str) -> None:
     lab.run(tab, PRELUDE)
 
 
-def test_back_after_a_sign_out_without_this_client(lab: Lab, cacheable: str) -> None:
-    """A form, lucia's own JS client, any POST to the logout endpoint: this client saw nothing."""
+def test_back_after_a_sign_out_without_this_client(lab: Lab, cacheable: str,
+                                                    user: dict[str, Any]) -> None:
+    """A form, lucia's own JS client, any POST to the logout endpoint: this client saw nothing.
+
+    The page must come back from the back-forward cache, the case this test is for. An
+    engine may keep a page out of it now and then (Firefox does while the page has a
+    request in flight or a Web Lock asked for, and tells no script why): the new document
+    must show nobody as well, and the case is tried once more, signed in again.
+    """
     tab = cacheable
-    lab.driver.get(f"{lab.base}/login")
-    status = lab.driver.execute_async_script(
-        "const done = arguments[0]; fetch('/api/auth/logout', {method: 'POST'}).then(r => done(r.status))")
-    assert status == 200
-    restored = back_to(lab, tab)
-    assert restored, "Chromium did not restore the page from its back-forward cache"
-    shows(lab, tab, None)
+    for attempt in (1, 2):
+        lab.driver.get(f"{lab.base}/login")
+        status = lab.driver.execute_async_script(
+            "const done = arguments[0]; fetch('/api/auth/logout', {method: 'POST'})"
+            ".then(r => done(r.status))")
+        assert status == 200
+        restored = back_to(lab, tab)
+        shows(lab, tab, None)
+        if restored:
+            break
+        assert attempt == 1, "the browser did not restore the page from its back-forward cache"
+        warnings.warn("the page was not restored from the back-forward cache; once more",
+                      stacklevel=1)
+        lab.sign_in(tab, "alice")
+        render_signed_in(lab, tab, user["userId"])
     assert types(lab, tab) == ["SIGNED_OUT (remote)"]
 
 
