@@ -25,8 +25,12 @@ from tools.browser import console
 
 from .conftest import fail_with_page, open_booted, rendered_user
 
+#: Starts Python in the page: arguments[0] as written, arguments[1] as rewritten for
+#: MicroPython (``for_micropython``), whichever interpreter the page in the tab runs now
+#: (after Back it may be another than the last page loaded).
 _START = """window.labResult = undefined;
-window.labDone = labRun(arguments[0]).then(r => { window.labResult = {ok: r}; },
+const code = arguments[document.body.dataset.interpreter === 'micropython' ? 1 : 0];
+window.labDone = labRun(code).then(r => { window.labResult = {ok: r}; },
                                            e => { window.labResult = {error: String(e)}; });"""
 #: Waits in the page, up to arguments[0] ms, for the code ``_START`` began: its outcome, or
 #: null. One WebDriver command per wait, not a poll every few ms: polling cost each engine
@@ -111,13 +115,15 @@ class Lab:
             replaced.append(index)
         return replaced
 
-    def reload(self, handle: str, query: str = "") -> None:
+    def reload(self, handle: str, query: str = "", interpreter: str | None = None) -> None:
         """Load the lab page in a tab (a page load: the server may rotate the tokens).
 
-        ``query`` (``&page=b``) makes it another page of the lab, as far as the history goes.
+        ``query`` (``&page=b``) makes it another page of the lab, as far as the history
+        goes; ``interpreter`` one of the other interpreter than the lab's.
         """
         self.driver.switch_to.window(handle)
-        open_booted(self.driver, f"{self.base}/__test__/lab?interpreter={self.interpreter}{query}",
+        page = f"/__test__/lab?interpreter={interpreter or self.interpreter}{query}"
+        open_booted(self.driver, self.base + page,
                     "document.body.dataset.ready || document.body.dataset.failed")
         failed = self.driver.execute_script("return document.body.dataset.failed")
         if failed:
@@ -136,8 +142,7 @@ class Lab:
     def start(self, handle: str, code: str) -> None:
         self.driver.switch_to.window(handle)
         code = textwrap.dedent(code)
-        self.driver.execute_script(_START, for_micropython(code) if self.interpreter == "micropython"
-                                   else code)
+        self.driver.execute_script(_START, code, for_micropython(code))
 
     def result(self, handle: str, timeout: float = 60) -> Any:
         self.driver.switch_to.window(handle)

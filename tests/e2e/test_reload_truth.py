@@ -67,8 +67,9 @@ def back_to(lab: Lab, tab: str) -> bool:
 
 
 def open_other_page(lab: Lab, tab: str) -> None:
-    """Another page of the same tab, running the client (a second lab page)."""
-    lab.reload(tab, "&page=b")
+    """Another page of the same tab running the client: a MicroPython lab page, whatever the
+    page under test runs (one site, both interpreters; and a Pyodide boot saved)."""
+    lab.reload(tab, "&page=b", interpreter="micropython")
     lab.run(tab, PRELUDE)
 
 
@@ -154,7 +155,8 @@ def test_offline_keep_alive_keeps_the_user_and_refreshes_once_back_online(
             await asyncio.sleep(4)
             [keeper.stopped, get_user() is not None, client.online]
         """)
-        assert state == [False, True, False], state
+        assert state == [False, True, False], (
+            state, lab.run(tab, "client.user_reason"), types(lab, tab), lab.console(tab))
     finally:
         set_offline(driver, False)
     back = time.monotonic()
