@@ -62,9 +62,11 @@ def test_sign_up_sign_in_refresh_sign_out(browser: WebDriver, demo_url: str, pag
     browser.find_element(By.ID, "sign-out").click()
     WebDriverWait(browser, 30).until(lambda d: urlsplit(d.current_url).path == "/login")
     assert text(browser, "notice") == "You are signed out."
-    browser.back()  # to the page that showed the user: whatever cache it comes from, signed out
+    # Back to the page that showed the user: whatever cache it comes from, signed out. Not
+    # from the back-forward cache, it is a new document, its Python booting (a boot's wait).
+    browser.back()
     wait_for(browser, "!document.getElementById('signed-out').hidden && "
-                      "document.getElementById('signed-in').hidden", 30)
+                      "document.getElementById('signed-in').hidden")
     assert "You are signed out." in text(browser, "signed-out")
     if page.startswith("/?"):
         browser.save_screenshot(str(ARTIFACTS / "demo-back-after-sign-out.png"))
