@@ -24,9 +24,16 @@ NODE_RUNS := $(foreach r,$(PYODIDE_RELEASES),pyodide-$(r)-node) \
 CHROME_RUNS := pyodide-$(firstword $(PYODIDE_RELEASES))-chrome \
 	micropython-$(firstword $(MICROPYTHON_RELEASES))-chrome
 RELEASE_RUNS := $(NODE_RUNS) $(CHROME_RUNS)
-# The browser engines of the end-to-end tests (tools/browser.py), one run each.
+# The browser engines of the end-to-end tests (tools/browser.py), one run each; Firefox's,
+# the longest by minutes, as two: its lab suites (real tabs through every session state)
+# and its pages (the demo and the rest).
 ENGINES := chromium firefox webkit
-E2E_RUNS := $(foreach e,$(ENGINES),e2e-$(e))
+SPLIT_ENGINES := firefox
+LAB_MODULES := tests/e2e/test_reload_truth.py tests/e2e/test_session_truth.py
+E2E_WHOLE_RUNS := $(foreach e,$(filter-out $(SPLIT_ENGINES),$(ENGINES)),e2e-$(e))
+E2E_LAB_RUNS := $(foreach e,$(SPLIT_ENGINES),e2e-$(e)-labs)
+E2E_PAGE_RUNS := $(foreach e,$(SPLIT_ENGINES),e2e-$(e)-pages)
+E2E_RUNS := $(E2E_WHOLE_RUNS) $(E2E_LAB_RUNS) $(E2E_PAGE_RUNS)
 
 .PHONY: demo demo-assets test-assets release-assets test lint unit pyodide-tests releases e2e setup \
 	$(E2E_RUNS) pyodide-node pyodide-chrome \
@@ -96,12 +103,13 @@ pyodide-node pyodide-chrome:
 	$(PY) -m pytest -q -p no:cacheprovider tests/pyodide --dist-dir=$(DIST) \
 		--runtime=$(@:pyodide-%=%) --wheel=$(WHEEL)
 
-# The same suite on every other Pyodide and MicroPython release in Node, four at a time
-# (mostly waiting on timers, they leave the cores idle), then the oldest of each in
-# Chromium, one at a time (side by side, a Chromium renderer crashed once); the newest are
-# a step from the main tier's, which runs in Chromium.
+# The same suite on every other Pyodide and MicroPython release in Node, all at once
+# (mostly waiting on timers: four at a time left the cores half idle; nine took 112 s
+# where four at a time took 3 min), then the oldest of each in Chromium, one at a time
+# (side by side, a Chromium renderer crashed once); the newest are a step from the main
+# tier's, which runs in Chromium.
 releases: setup release-assets
-	$(MAKE) --no-print-directory -j4 -O $(NODE_RUNS)
+	$(MAKE) --no-print-directory -j$(words $(NODE_RUNS)) -O $(NODE_RUNS)
 	$(MAKE) --no-print-directory $(CHROME_RUNS)
 
 # Each run is named <interpreter>-<release>-<runtime>.
@@ -114,18 +122,23 @@ $(filter micropython-%,$(RELEASE_RUNS)):
 		--micropython=$(BUILD)/releases/$(@:-$(RUNTIME_OF)=)/micropython.mjs
 
 # The demo app as a person uses it, and every session state across real tabs, in Chromium,
-# Firefox ESR and WebKitGTK, the three side by side (each mostly waits on its timers);
-# screenshots go to test-artifacts/. A test during which Chromium's renderer crashed ("tab
+# Firefox ESR and WebKitGTK, the four runs side by side (each mostly waits on its timers;
+# six, each engine split, kept the cores so busy that a Pyodide boot took over 30 s).
+# Screenshots go to test-artifacts/. A test during which Chromium's renderer crashed ("tab
 # crashed": the browser's failure, seen about once in a few runs, in lab tabs that had
 # passed the same steps before) runs once more, on fresh tabs; the report marks it R.
 e2e: setup release-assets
-	$(MAKE) --no-print-directory -j3 -O $(E2E_RUNS)
+	$(MAKE) --no-print-directory -j$(words $(E2E_RUNS)) -O $(E2E_RUNS)
 
-# The tests that need no browser run with the first engine's.
-$(E2E_RUNS):
-	$(PY) -m pytest -q -p no:cacheprovider tests/e2e --engines=$(@:e2e-%=%) \
-		$(if $(filter e2e-$(firstword $(ENGINES)),$@),,--browser-tests-only) \
-		--only-rerun "tab crashed" --reruns 1
+# The tests that need no browser run with the first engine's (never a split one).
+E2E_TEST = $(PY) -m pytest -q -p no:cacheprovider --only-rerun "tab crashed" --reruns 1
+BROWSER_ONLY = $(if $(filter $(1),$(firstword $(ENGINES))),,--browser-tests-only)
+$(E2E_WHOLE_RUNS): e2e-%:
+	$(E2E_TEST) tests/e2e --engines=$* $(call BROWSER_ONLY,$*)
+$(E2E_LAB_RUNS): e2e-%-labs:
+	$(E2E_TEST) $(LAB_MODULES) --engines=$* --browser-tests-only
+$(E2E_PAGE_RUNS): e2e-%-pages:
+	$(E2E_TEST) tests/e2e $(LAB_MODULES:%=--ignore=%) --engines=$* --browser-tests-only
 
 # What the client costs a page, side by side with bare pyfetch and JS fetch (not a test).
 bench: setup
