@@ -17,7 +17,7 @@ import pytest
 from tools.browser import freeze, set_offline
 
 from .conftest import wait_for
-from .lab import PRELUDE, RESET, Lab, configure, types
+from .lab import PRELUDE, RESET, Lab, configure, events, types
 
 #: Waits (in the tab) up to 2 s for get_user() to become ``{want}``: [its user id, how long].
 SHOWS_WITHIN_2_S = """
@@ -133,7 +133,9 @@ def test_a_sign_out_then_a_sign_in_in_another_tab(lab: Lab, user: dict[str, Any]
     lab.run(other, PRELUDE)
     bob = lab.run(other, "get_user().user_id")
     shows(lab, watcher, bob)
-    assert types(lab, watcher) == ["SIGNED_OUT (remote)", "SIGNED_IN (remote)"]
+    assert types(lab, watcher) == ["SIGNED_OUT (remote)", "SIGNED_IN (remote)"], (
+        events(lab, watcher), lab.run(watcher, "get_user().user_id"), user["userId"], bob,
+        lab.console(watcher))
     assert lab.run(watcher, "[e.user.attributes['username'] for e in heard_events if e.user]") == ["bob"]
 
 
