@@ -317,11 +317,14 @@ class LuciaClient:
         return self.expires
 
     def close(self) -> None:
-        """Stop keep-alive and stop hearing other tabs (a client one is done with)."""
+        """Stop keep-alive, stop hearing other tabs, and tell listeners nothing more (a
+        client one is done with: an answer still on its way, a look at the server, say,
+        must not reach them as news from the client that replaced this one)."""
         if self._keep_alive is not None:
             self._keep_alive.stop("closed")
         self._sync.close()
         self._life.close()
+        self._events.clear()
 
     def _woken(self, kind: str) -> None:
         if self._keep_alive is not None:

@@ -95,6 +95,10 @@ class EventHub:
 
         return unsubscribe
 
+    def clear(self) -> None:
+        """Drop every listener: a closed client's late answers reach nobody."""
+        self._listeners.clear()
+
     def emit(self, event: AuthEvent) -> None:
         """Call every listener with ``event``; async ones are scheduled, not awaited."""
         for listener in list(self._listeners):

@@ -87,6 +87,22 @@ def test_refresh_and_loss_events_in_order_and_listener_can_refresh_again() -> No
     assert client.get_user() is None and client.expires is None
 
 
+def test_a_closed_client_tells_its_listeners_nothing_more() -> None:
+    """What was on its way when the client was closed (reset_default_client) ends quietly:
+    its listeners would take it for news from the client that replaced this one."""
+    client = client_with(ok(EXPIRES))
+    events: list[AuthEvent] = []
+
+    async def scenario() -> int:
+        client.on_change(events.append)
+        flight = asyncio.ensure_future(client.refresh_session())
+        client.close()
+        return await flight
+
+    assert asyncio.run(scenario()) == EXPIRES
+    assert events == []
+
+
 def test_tab_messages_are_announced_validated_and_believed() -> None:
     tabs = FakeTabs()
     heard: list[object] = []
