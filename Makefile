@@ -130,7 +130,7 @@ $(filter micropython-%,$(RELEASE_RUNS)):
 e2e: setup release-assets
 	$(MAKE) --no-print-directory -j$(words $(E2E_RUNS)) -O $(E2E_RUNS)
 
-# The tests that need no browser run with the first engine's (never a split one).
+# The tests that need no browser run with the first engine's (its pages, if it is split).
 E2E_TEST = $(PY) -m pytest -q -p no:cacheprovider --only-rerun "tab crashed" --reruns 1
 BROWSER_ONLY = $(if $(filter $(1),$(firstword $(ENGINES))),,--browser-tests-only)
 $(E2E_WHOLE_RUNS): e2e-%:
@@ -138,7 +138,7 @@ $(E2E_WHOLE_RUNS): e2e-%:
 $(E2E_LAB_RUNS): e2e-%-labs:
 	$(E2E_TEST) $(LAB_MODULES) --engines=$* --browser-tests-only
 $(E2E_PAGE_RUNS): e2e-%-pages:
-	$(E2E_TEST) tests/e2e $(LAB_MODULES:%=--ignore=%) --engines=$* --browser-tests-only
+	$(E2E_TEST) tests/e2e $(LAB_MODULES:%=--ignore=%) --engines=$* $(call BROWSER_ONLY,$*)
 
 # What the client costs a page, side by side with bare pyfetch and JS fetch (not a test).
 bench: setup

@@ -119,7 +119,7 @@ class Lab:
         """Load the lab page in a tab (a page load: the server may rotate the tokens).
 
         ``query`` (``&page=b``) makes it another page of the lab, as far as the history
-        goes; ``interpreter`` one of the other interpreter than the lab's.
+        goes; ``interpreter`` loads it in another interpreter than the lab's.
         """
         self.driver.switch_to.window(handle)
         page = f"/__test__/lab?interpreter={interpreter or self.interpreter}{query}"
