@@ -100,8 +100,9 @@ class PageLife:
         elif kind == "restored":
             self._on_stale("shown again from the back-forward cache")
         elif kind == "visible" and self._clock() - self.heard_at >= self._floor * 1000:
-            self._on_stale(f"visible again, {(self._clock() - self.heard_at) / 1000:.0f} s "
-                           "after the server was last heard")
+            since = (f"{(self._clock() - self.heard_at) / 1000:.0f} s after the server was last "
+                     "heard" if self.heard_at else "the server not heard since the page loaded")
+            self._on_stale(f"visible again, {since}")
         if kind != "hidden":
             self._on_wake(kind)
 

@@ -233,6 +233,23 @@ def test_a_tab_visible_again_asks_only_after_the_floor() -> None:
     asyncio.run(main())
 
 
+def test_a_tab_never_heard_from_the_server_says_so_when_visible(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        model, origin = LuciaModel(), Origin()
+        page = FakePage(script=script_page("u1"), from_cache=True)  # no time it was rendered
+        client = client_on(model, origin, page)
+        client.get_user()
+        page.fire("visible")
+        await settle()
+
+    with caplog.at_level("INFO", logger="lucia_pyodide"):
+        asyncio.run(main())
+    said = [r.getMessage() for r in caplog.records if "visible again" in r.getMessage()]
+    assert said == ["lucia_pyodide: visible again, the server not heard since the page "
+                    "loaded: asking the server who is signed in"], said
+
+
 def test_a_page_from_the_http_cache_is_checked_at_once_and_offline_waits() -> None:
     async def main() -> None:
         model, origin = LuciaModel(), Origin()
