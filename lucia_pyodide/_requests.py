@@ -84,9 +84,11 @@ class SessionRequests:
 
     async def _send_refresh(self, started: int) -> int:
         settings = self._settings
+        logger.debug("lucia_pyodide: refresh: sent")
         response = await self._transport.post(
             settings.refresh_url, timeout=settings.timeout, headers=settings.headers
         )
+        logger.debug("lucia_pyodide: refresh: answered %s", response.status)
         from ._responses import refresh_result  # noqa: PLC0415
 
         expires = refresh_result(
@@ -106,11 +108,15 @@ class SessionRequests:
         from ._responses import logout_result  # noqa: PLC0415
 
         settings = self._settings
-        logout_result(await self._transport.post(
-            settings.logout_url, timeout=settings.timeout, headers=settings.headers))
+        logger.debug("lucia_pyodide: logout: sent")
+        response = await self._transport.post(
+            settings.logout_url, timeout=settings.timeout, headers=settings.headers)
+        logger.debug("lucia_pyodide: logout: answered %s", response.status)
+        logout_result(response)
 
     async def end_revived_session(self) -> None:
         """Log out what a refresh that crossed another tab's sign-out may have revived."""
+        logger.debug("lucia_pyodide: a refresh crossed a sign-out: ending what it revived")
         try:
             await self.logout()
         except LuciaError as err:  # nothing revived (no access token), or the network

@@ -206,6 +206,7 @@ class TabSync:
             logger.debug("lucia_pyodide: ignored a tab message: %.80r", message)
             return
         event, at, user_id = decoded
+        logger.debug("lucia_pyodide: another tab says %s (at %d)", event.type, at)
         if event.type == SESSION_REFRESHED:
             self._heard_refresh = (self._clock(), int(event.expires or 0))
         elif event.type == SIGNED_OUT:
@@ -352,9 +353,13 @@ class _Held:
     async def __aenter__(self) -> bool:
         """Whether another tab held the lock first."""
         self._grant = await self._sync.take_lock(self._timeout)
-        return self._grant is not None and self._grant.waited
+        waited = self._grant is not None and self._grant.waited
+        logger.debug("lucia_pyodide: the session lock: %s",
+                     "none" if self._grant is None else "waited for" if waited else "free")
+        return waited
 
     async def __aexit__(self, *exc_info: object) -> None:
         grant, self._grant = self._grant, None
         if grant is not None:
             grant.release()
+            logger.debug("lucia_pyodide: the session lock: let go")
