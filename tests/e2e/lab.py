@@ -162,17 +162,29 @@ class Lab:
         return self.result(handle, timeout)
 
     def console(self, handle: str) -> list[str]:
-        """The last lines the browser's tabs logged (for failure messages); where the
-        engine's driver has no console, what the client logged in this tab."""
+        """What the client logged in this tab since ``RESET`` (the page's labLogged), then
+        the last lines the browser's tabs logged where the engine's driver has a console
+        (every tab's, since the browser started): for failure messages."""
         self.driver.switch_to.window(handle)
         try:
-            lines = console(self.driver)
-            if lines is None:
-                lines = [str(line) for line in self.driver.execute_script(
-                    "return window.labLogged || ['(no log)']")]
-        except WebDriverException as err:  # a browser started without logs
-            lines = [f"(no console: {err})"]
-        return [line[:200] for line in lines[-30:]]
+            lines = [str(line) for line in self.driver.execute_script(
+                "return window.labLogged || ['(no log)']")]
+            browser = console(self.driver)
+        except WebDriverException as err:  # a tab gone, a browser started without logs
+            return [f"(no console: {err})"]
+        if browser is not None:
+            lines += ["-- the browser's console, its last lines:", *browser[-10:]]
+        return [line[:200] for line in lines[-40:]]
+
+    def story(self, *handles: str) -> str:
+        """What each tab heard (``heard``) and logged (``console``), a line each: a failure
+        message that reads whole where a report folds long lines."""
+        told = []
+        for handle in handles:
+            told.append(f"== tab {self.tabs.index(handle) if handle in self.tabs else handle}: "
+                        f"heard {events(self, handle)}")
+            told += [f"   {line}" for line in self.console(handle)]
+        return "\n".join(told)
 
     def js(self, handle: str, script: str, *args: Any) -> Any:
         self.driver.switch_to.window(handle)
@@ -197,11 +209,11 @@ from lucia_pyodide import LuciaClient, LuciaError, get_user, refresh_session, si
 heard = []
 heard_events = []
 
-# The client's log from INFO up, kept in the page's labLogged (Lab.console reads it where
+# The client's log, its trace included, kept in the page's labLogged (Lab.console reads it where
 # the engine's driver has no console) and printed to the console as well.
 class LabLog(logging.Handler):
     def emit(self, record):
-        line = self.format(record)
+        line = str(now_ms()) + " " + self.format(record)  # when, on the clock heard uses
         js.globalThis.labLogged.push(line)
         print(line)
 
@@ -211,7 +223,7 @@ except NameError:
     lab_log = LabLog()
     lab_log.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     logging.getLogger("lucia_pyodide").addHandler(lab_log)
-    logging.getLogger("lucia_pyodide").setLevel(logging.INFO)
+    logging.getLogger("lucia_pyodide").setLevel(logging.DEBUG)
 
 def now_ms():
     return int(time.time() * 1000)

@@ -17,7 +17,7 @@ import pytest
 from tools.browser import freeze, set_offline
 
 from .conftest import wait_for
-from .lab import PRELUDE, RESET, Lab, configure, events, types
+from .lab import PRELUDE, RESET, Lab, configure, types
 
 #: Waits (in the tab) up to 2 s for get_user() to become ``{want}``: [its user id, how long].
 SHOWS_WITHIN_2_S = """
@@ -33,7 +33,7 @@ while shown() != {want!r} and now_ms() - started < 2000:
 
 def shows(lab: Lab, handle: str, want: str | None) -> None:
     shown, took = lab.run(handle, SHOWS_WITHIN_2_S.format(want=want))
-    assert shown == want, (shown, took, lab.console(handle))
+    assert shown == want, f"shown {shown!r} after {took} ms\n{lab.story(handle)}"
 
 
 @pytest.fixture
@@ -134,8 +134,8 @@ def test_a_sign_out_then_a_sign_in_in_another_tab(lab: Lab, user: dict[str, Any]
     bob = lab.run(other, "get_user().user_id")
     shows(lab, watcher, bob)
     assert types(lab, watcher) == ["SIGNED_OUT (remote)", "SIGNED_IN (remote)"], (
-        events(lab, watcher), lab.run(watcher, "get_user().user_id"), user["userId"], bob,
-        lab.console(watcher))
+        f"shows {lab.run(watcher, 'get_user().user_id')}, was {user['userId']}, bob {bob}\n"
+        f"{lab.story(watcher)}")
     assert lab.run(watcher, "[e.user.attributes['username'] for e in heard_events if e.user]") == ["bob"]
 
 
@@ -158,7 +158,7 @@ def test_offline_keep_alive_keeps_the_user_and_refreshes_once_back_online(
             [keeper.stopped, get_user() is not None, client.online]
         """)
         assert state == [False, True, False], (
-            state, lab.run(tab, "client.user_reason"), types(lab, tab), lab.console(tab))
+            f"{state}, {lab.run(tab, 'client.user_reason')!r}\n{lab.story(tab)}")
     finally:
         set_offline(driver, False)
     back = time.monotonic()

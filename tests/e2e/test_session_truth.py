@@ -91,7 +91,7 @@ def test_sign_out_racing_a_refresh_in_another_tab(lab: Lab, user: dict[str, Any]
     assert lab.refreshes() == before + 1, "the refresh never reached the server"
     time.sleep(0.4)  # processed by the server (0.2 s in), its answer 2 s on its way
     lab.run(leaver, "await sign_out()")
-    lab.result(refresher)
+    refreshed = lab.result(refresher)
     time.sleep(1.0)  # the refresher's clean-up, where its cookies outlived the sign-out's
     assert page_user(lab, leaver) is None
     assert lab.run(refresher, "get_user()") is None and lab.run(leaver, "get_user()") is None
@@ -99,7 +99,7 @@ def test_sign_out_racing_a_refresh_in_another_tab(lab: Lab, user: dict[str, Any]
     # With Web Locks the sign-out waited for the refresh; without, the refresher ended
     # what its late cookies revived.
     assert logouts == (1 if lab.base.startswith("http://127.0.0.1") else 2), (
-        logouts, [(events(lab, h), lab.console(h)) for h in (refresher, leaver)])
+        f"{logouts} logouts; the refresh: {refreshed!r}\n{lab.story(refresher, leaver)}")
 
 
 # -- 2. a refused refresh is verified before it is believed ---------------------------------
@@ -141,7 +141,7 @@ def test_tabs_refreshing_at_the_same_instant_keep_one_session(
     sent = lab.refreshes()
     if lab.base.startswith("http://127.0.0.1"):  # Web Locks: one request, one expiry for all
         assert sent == 1 and len(set(results)) == 1, (
-            sent, results, [lab.console(handle) for handle in lab.tabs])
+            f"{sent} refreshes, {results}\n{lab.story(*lab.tabs)}")
     else:
         # No locks: the losers are refused, then adopt the winner's result, or (when it is
         # slow to reach them) refresh once more; either way every tab ends on the newest.
