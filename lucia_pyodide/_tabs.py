@@ -206,7 +206,7 @@ class TabSync:
             logger.debug("lucia_pyodide: ignored a tab message: %.80r", message)
             return
         event, at, user_id = decoded
-        logger.debug("lucia_pyodide: another tab says %s (at %d)", event.type, at)
+        logger.debug("lucia_pyodide: another tab says %s (at %s)", event.type, at)
         if event.type == SESSION_REFRESHED:
             self._heard_refresh = (self._clock(), int(event.expires or 0))
         elif event.type == SIGNED_OUT:
