@@ -209,8 +209,8 @@ from lucia_pyodide import LuciaClient, LuciaError, get_user, refresh_session, si
 heard = []
 heard_events = []
 
-# The client's log, its trace included, kept in the page's labLogged (Lab.console reads it where
-# the engine's driver has no console) and printed to the console as well.
+# The client's log, its trace included, kept in the page's labLogged (Lab.console reads it)
+# and printed to the console as well (failure reports show the browser's console).
 class LabLog(logging.Handler):
     def emit(self, record):
         line = str(now_ms()) + " " + self.format(record)  # when, on the clock heard uses
