@@ -22,7 +22,7 @@ from ._events import (
 from ._lifecycle import PageLife
 from ._requests import SessionRequests
 from ._tabs import TabSync, now_ms
-from ._user import User, read_user
+from ._user import User, read_user, rendered_form
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -183,9 +183,16 @@ class LuciaClient:
         self._server_shows(await self._life.ask(self._form), asked_at)
         return self._user
 
+    def _shown(self) -> "User | None":
+        """What ``get_user()`` shows, the page read first if need be; ``None`` for corrupt data."""
+        try:
+            return self.get_user()
+        except LuciaError:
+            return None
+
     def _stale(self, why: str) -> None:
         """What the page shows may be old: learn what a reload would show."""
-        if self._user is not None and self._sync.ended_since(self._life.heard_at):
+        if self._shown() is not None and self._sync.ended_since(self._life.heard_at):
             self._end_session_here(SIGNED_OUT, f"signed out in another tab ({why})", remote=True)
             return
         logger.info("lucia_pyodide: %s: asking the server who is signed in", why)
@@ -240,10 +247,7 @@ class LuciaClient:
 
     def _user_id(self) -> "str | None":
         """The page's user id for the shared record; ``None`` if unknown or unreadable."""
-        try:
-            user = self.get_user()
-        except LuciaError:
-            return None
+        user = self._shown()
         return user.user_id if user is not None else None
 
     def forget_user(self, reason: str = "signed out") -> None:
@@ -251,6 +255,10 @@ class LuciaClient:
 
         ``get_user()`` returns ``None`` until the server shows a user again.
         """
+        if not self._user_read:
+            # The page's user is over unread: still know how to ask the server again,
+            # to hear a later sign-in.
+            self._form = rendered_form(self._page)
         self._user, self._user_read, self.user_reason = None, True, reason
         self.expires, self._changed_at = None, now_ms()
 
@@ -332,7 +340,8 @@ class LuciaClient:
 
     def _on_sign_in_elsewhere(self, user_id: str) -> None:
         # A claim: SIGNED_IN is emitted once the server shows that user.
-        if self._user is None or self._user.user_id != user_id:
+        user = self._shown()
+        if user is None or user.user_id != user_id:
             self._stale("another tab shows a user signed in")
 
     def _on_tab_event(self, event: "AuthEvent") -> None:

@@ -240,6 +240,17 @@ _NO_USER_DATA = {
 PAGE_DATA, SCRIPT = "page data", "script"
 
 
+def rendered_form(page: "Page") -> "str | None":
+    """How the server rendered the user into ``page`` (``PAGE_DATA``, ``SCRIPT``), or ``None``.
+
+    Parses nothing: for a page whose user is over before it was read, which must
+    still know how to ask the server again.
+    """
+    if page.page_data_json() is not None:
+        return PAGE_DATA
+    return SCRIPT if page.user_script_text() is not None else None
+
+
 def read_user(page: "Page") -> "tuple[User | None, str, str | None]":
     """The user the server rendered into ``page``: ``(user, why, form)``.
 

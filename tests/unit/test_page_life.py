@@ -200,6 +200,31 @@ def test_a_sign_in_travels_to_the_other_tabs_through_the_server() -> None:
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("own", [True, False], ids=["by its own sign_out()", "in another tab"])
+def test_a_tab_that_never_read_its_page_still_hears_a_later_sign_in(own: bool) -> None:
+    """A page that only keeps the session (no ``get_user()`` yet) whose session ends still
+    knows how to ask the server, so a later sign-in elsewhere reaches it."""
+    async def main() -> None:
+        model, origin, _page, client = signed_in_tab()
+        heard: list[AuthEvent] = []
+        client.on_change(heard.append)
+        if own:
+            await client.sign_out()
+        else:
+            client.sync_tabs()
+            await client_on(model, origin, FakePage(script=script_page("u1"))).sign_out()
+        await settle()
+        assert client.get_user() is None
+        model.sign_in("bob")
+        assert client_on(model, origin, FakePage(script=script_page("bob"))).get_user() is not None
+        await asyncio.sleep(0.1)
+        user = client.get_user()
+        assert user is not None and user.user_id == "bob"
+        assert [(e.type, e.remote) for e in heard] == [(SIGNED_OUT, not own), (SIGNED_IN, True)]
+
+    asyncio.run(main())
+
+
 def test_a_forged_sign_in_message_only_makes_a_tab_ask() -> None:
     async def main() -> None:
         model, origin, _page, client = signed_in_tab()
