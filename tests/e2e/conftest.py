@@ -299,9 +299,9 @@ def lab(request: pytest.FixtureRequest, server: tuple[Any, str], driver: WebDriv
 
 @pytest.fixture
 def user(lab: Lab) -> dict[str, Any]:
-    from .lab import PRELUDE, RESET  # noqa: PLC0415
-
     """A clean slate in every tab, then a signed-in user that every tab's page shows."""
+    from .lab import PRELUDE  # noqa: PLC0415
+
     crashed = lab.replace_crashed(PRELUDE)
     if crashed:
         warnings.warn(f"lab tabs {crashed} had crashed (the browser's renderer); replaced them",
@@ -310,15 +310,7 @@ def user(lab: Lab) -> dict[str, Any]:
     lab.js(lab.tabs[0], "localStorage.clear()")
     lab.driver.delete_all_cookies()
     session = lab.sign_in(lab.tabs[0], "alice")
-    shown = json.dumps({"userId": session["userId"], "username": "alice"})
-    for handle in lab.tabs:  # as the server renders it into a page loaded now
-        lab.js(handle, """let tag = document.getElementById('lucia-user');
-            if (!tag) {
-                tag = Object.assign(document.createElement('script'),
-                                    {type: 'application/json', id: 'lucia-user'});
-                document.head.append(tag);
-            }
-            tag.textContent = arguments[0];""", shown)
-        lab.run(handle, RESET)
+    for handle in lab.tabs:
+        lab.render_user(handle, session["userId"], "alice")
     lab.call("/__test__/stats")
     return session

@@ -139,6 +139,32 @@ def test_a_sign_out_then_a_sign_in_in_another_tab(lab: Lab, user: dict[str, Any]
     assert lab.run(watcher, "[e.user.attributes['username'] for e in heard_events if e.user]") == ["bob"]
 
 
+@pytest.mark.parametrize("own", [True, False], ids=["by its own sign_out()", "in another tab"])
+def test_a_tab_that_never_read_its_page_still_hears_a_later_sign_in(
+        lab: Lab, user: dict[str, Any], own: bool) -> None:
+    """A page that only keeps the session (no ``get_user()`` yet) whose session ends still
+    knows how to ask the server: the next sign-in, in another tab, reaches it."""
+    keeper, other = lab.tabs[0], lab.tabs[1]
+    if own:
+        lab.run(keeper, "await sign_out()")
+    else:
+        lab.run(keeper, "lucia_pyodide.default_client().sync_tabs()")  # hears, reads nothing
+        lab.run(other, "await sign_out()")
+        heard = lab.run(keeper, """
+            started = now_ms()
+            while not heard and now_ms() - started < 5000:
+                await asyncio.sleep(0.02)
+            [e[0] for e in heard]
+        """)
+        assert heard == ["SIGNED_OUT"], f"{heard}\n{lab.story(keeper)}"
+    bob = lab.sign_in(other, "bob")["userId"]
+    lab.render_user(other, bob, "bob")  # the page the sign-in leads to
+    assert lab.run(other, "get_user().user_id") == bob
+    shows(lab, keeper, bob)
+    assert types(lab, keeper) == ["SIGNED_OUT" if own else "SIGNED_OUT (remote)",
+                                  "SIGNED_IN (remote)"], lab.story(keeper, other)
+
+
 def test_offline_keep_alive_keeps_the_user_and_refreshes_once_back_online(
         lab: Lab, user: dict[str, Any]) -> None:
     tab = lab.tabs[0]
