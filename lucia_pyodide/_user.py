@@ -240,15 +240,24 @@ _NO_USER_DATA = {
 PAGE_DATA, SCRIPT = "page data", "script"
 
 
+def _rendered(page: "Page") -> "tuple[str, str] | None":
+    """``(form, text)``: how the server rendered the user into ``page`` and its text, page
+    data first; ``None`` when it was not at all."""
+    page_data = page.page_data_json()
+    if page_data is not None:
+        return PAGE_DATA, page_data
+    script = page.user_script_text()
+    return (SCRIPT, script) if script is not None else None
+
+
 def rendered_form(page: "Page") -> "str | None":
     """How the server rendered the user into ``page`` (``PAGE_DATA``, ``SCRIPT``), or ``None``.
 
     Parses nothing: for a page whose user is over before it was read, which must
     still know how to ask the server again.
     """
-    if page.page_data_json() is not None:
-        return PAGE_DATA
-    return SCRIPT if page.user_script_text() is not None else None
+    rendered = _rendered(page)
+    return rendered[0] if rendered is not None else None
 
 
 def read_user(page: "Page") -> "tuple[User | None, str, str | None]":
@@ -257,12 +266,12 @@ def read_user(page: "Page") -> "tuple[User | None, str, str | None]":
     ``why`` says why the user is ``None`` (or ``"signed in"``); ``form`` is how the
     user was rendered (``PAGE_DATA``, ``SCRIPT``), ``None`` when it was not at all.
     """
-    page_data = page.page_data_json()
-    if page_data is not None:
-        user, why = read_page_data(page_data)
-        return user, why, PAGE_DATA
-    script = page.user_script_text()
-    if script is not None:
-        user = user_from_script_text(script)
-        return user, "signed in" if user else "#lucia-user says signed out (null)", SCRIPT
-    return None, _NO_USER_DATA.get(page.where(), _NO_USER_DATA["page"]), None
+    rendered = _rendered(page)
+    if rendered is None:
+        return None, _NO_USER_DATA.get(page.where(), _NO_USER_DATA["page"]), None
+    form, text = rendered
+    if form == PAGE_DATA:
+        user, why = read_page_data(text)
+        return user, why, form
+    user = user_from_script_text(text)
+    return user, "signed in" if user else "#lucia-user says signed out (null)", form
