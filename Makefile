@@ -35,14 +35,30 @@ E2E_LAB_RUNS := $(foreach e,$(SPLIT_ENGINES),e2e-$(e)-labs)
 E2E_PAGE_RUNS := $(foreach e,$(SPLIT_ENGINES),e2e-$(e)-pages)
 E2E_RUNS := $(E2E_WHOLE_RUNS) $(E2E_LAB_RUNS) $(E2E_PAGE_RUNS)
 
-.PHONY: demo demo-assets test-assets release-assets test lint unit pyodide-tests releases e2e setup \
-	$(E2E_RUNS) pyodide-node pyodide-chrome \
+.PHONY: demo demo-assets test-assets release-assets test checks pages-then-checks lint unit \
+	pyodide-tests releases e2e setup $(E2E_RUNS) pyodide-node pyodide-chrome \
 	browsers wheel bench clean
 
 demo: demo-assets wheel
 	$(PYTHON) -m refserver --port $(PORT) --mount /pyscript=$(BUILD)/pyscript --mount /wheels=$(WHEEL_DIR)
 
-test: setup lint unit pyodide-tests releases e2e
+# Everything, in the four lanes of `make e2e`: the shortest end-to-end run (Firefox's
+# pages, about 3.5 min idle) is followed in its lane by the checks that need no e2e
+# browser (about 5 min idle, one after another), which otherwise ran before the
+# e2e runs and added their minutes to the longest lane's (about 10 min).
+test: setup release-assets
+	$(MAKE) --no-print-directory -j$(words $(E2E_RUNS)) -O \
+		$(filter-out $(E2E_PAGE_RUNS),$(E2E_RUNS)) pages-then-checks
+
+# The checks' own side-by-side runs (-j2, -j9) are counted as if they were alone: their
+# make starts without this one's job slots (which would warn and reset), keeping the
+# one-letter flags given (-s, -n, -k).
+FLAG_LETTERS = $(filter-out -%,$(firstword $(MAKEFLAGS)))
+pages-then-checks:
+	$(MAKE) --no-print-directory $(E2E_PAGE_RUNS)
+	MAKEFLAGS=$(FLAG_LETTERS) $(MAKE) --no-print-directory checks
+
+checks: lint unit pyodide-tests releases
 
 setup: $(VENV)/.ok test-assets wheel browsers
 
