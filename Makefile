@@ -52,11 +52,13 @@ test: setup release-assets
 
 # The checks' own side-by-side runs (-j2, -j9) are counted as if they were alone: their
 # make starts without this one's job slots (which would warn and reset), keeping the
-# one-letter flags given (-s, -n, -k).
+# one-letter flags given (-s, -n, -k). They run at a lower priority than the e2e runs,
+# whose tests bound how soon a page shows what it should (a burst of nine Node runs at
+# equal priority delayed a Chromium page's look at the server past its 2 s).
 FLAG_LETTERS = $(filter-out -%,$(firstword $(MAKEFLAGS)))
 pages-then-checks:
 	$(MAKE) --no-print-directory $(E2E_PAGE_RUNS)
-	MAKEFLAGS=$(FLAG_LETTERS) $(MAKE) --no-print-directory checks
+	MAKEFLAGS=$(FLAG_LETTERS) nice -n 10 $(MAKE) --no-print-directory checks
 
 checks: lint unit pyodide-tests releases
 

@@ -206,7 +206,8 @@ class TabSync:
             logger.debug("lucia_pyodide: ignored a tab message: %.80r", message)
             return
         event, at, user_id = decoded
-        logger.debug("lucia_pyodide: another tab says %s (at %s)", event.type, at)
+        logger.debug("lucia_pyodide: another tab says %s (at %s%s)", event.type, at,
+                     f", user {user_id}" if user_id is not None else "")
         if event.type == SESSION_REFRESHED:
             self._heard_refresh = (self._clock(), int(event.expires or 0))
         elif event.type == SIGNED_OUT:
@@ -322,6 +323,8 @@ class TabSync:
         record = self.record()
         if record is not None and record.live and record.user_id == user_id:
             return False
+        logger.debug("lucia_pyodide: telling the other tabs %s signed in (the record: %r)",
+                     user_id, record)
         self._write(SessionRecord(self._clock(), None, user_id, self._id, live=True))
         self.announce(AuthEvent(SIGNED_IN), user_id)
         return True
