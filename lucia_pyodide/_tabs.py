@@ -39,6 +39,10 @@ logger = logging.getLogger("lucia_pyodide")
 CHANNEL: "Final" = "lucia_pyodide"
 LOCK: "Final" = "lucia_pyodide:session"
 RECORD_KEY: "Final" = "lucia_pyodide:session"
+#: Where a page notes the user it shows signed in: a key of its own, so that the note never
+#: replaces a refresh's record that this tab's copy of localStorage does not show yet
+#: (WebKit's tabs are processes of their own, each reading its own copy).
+CLAIM_KEY: "Final" = "lucia_pyodide:signed-in"
 #: The message format's version, and the record's (3: a record may be live with no
 #: expiry known, which a version-2 tab would read as ended).
 _VERSION: "Final" = 2
@@ -218,16 +222,25 @@ class TabSync:
         self._on_event(event)
 
     def record(self) -> "SessionRecord | None":
+        """The origin's session as its tabs noted it: the refresh's (or end's) record, or a
+        later page's note that another user, or a user after an end, is signed in."""
+        kept, claim = self._read(RECORD_KEY), self._read(CLAIM_KEY)
+        if claim is None or (kept is not None and (
+                kept.at >= claim.at or (kept.live and kept.user_id == claim.user_id))):
+            return kept
+        return claim
+
+    def _read(self, key: str) -> "SessionRecord | None":
         try:
-            text = self._tabs.read_record()
+            text = self._tabs.read_record(key)
         except Exception as err:
             self._failure("reading the shared session record", err)
             return None
         return decode_record(text, now=self._clock(), max_ahead_ms=self._max_ahead)
 
-    def _write(self, record: SessionRecord) -> None:
+    def _write(self, record: SessionRecord, key: str = RECORD_KEY) -> None:
         try:
-            self._tabs.write_record(encode_record(record))
+            self._tabs.write_record(key, encode_record(record))
         except Exception as err:
             self._failure("writing the shared session record", err)
 
@@ -325,7 +338,7 @@ class TabSync:
             return False
         logger.debug("lucia_pyodide: telling the other tabs %s signed in (the record: %r)",
                      user_id, record)
-        self._write(SessionRecord(self._clock(), None, user_id, self._id, live=True))
+        self._write(SessionRecord(self._clock(), None, user_id, self._id, live=True), CLAIM_KEY)
         self.announce(AuthEvent(SIGNED_IN), user_id)
         return True
 

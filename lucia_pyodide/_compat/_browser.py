@@ -296,22 +296,18 @@ class BrowserTabs:
         storage = self._ffi.global_value("localStorage")
         return None if self._ffi.missing(storage) else storage
 
-    def read_record(self) -> "str | None":
+    def read_record(self, key: str) -> "str | None":
         """The record in ``localStorage``; a storage that throws raises (``TabSync`` copes)."""
         storage = self._storage()
         if storage is None:
             return None
-        from .._tabs import RECORD_KEY  # noqa: PLC0415
-
-        value = self._ffi.call(storage.getItem, storage, RECORD_KEY)
+        value = self._ffi.call(storage.getItem, storage, key)
         return value if isinstance(value, str) else None
 
-    def write_record(self, record: str) -> None:
+    def write_record(self, key: str, record: str) -> None:
         storage = self._storage()
         if storage is not None:
-            from .._tabs import RECORD_KEY  # noqa: PLC0415
-
-            self._ffi.call_soon(storage.setItem, storage, RECORD_KEY, record)
+            self._ffi.call_soon(storage.setItem, storage, key, record)
 
     def close(self) -> None:
         if self._channel is not None:

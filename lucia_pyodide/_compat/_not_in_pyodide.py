@@ -72,10 +72,10 @@ class NoTabs:
     async def lock(self, timeout: float) -> "LockGrant | None":
         return None
 
-    def read_record(self) -> "str | None":
+    def read_record(self, key: str) -> "str | None":
         return None
 
-    def write_record(self, record: str) -> None:
+    def write_record(self, key: str, record: str) -> None:
         pass
 
     def close(self) -> None:

@@ -138,12 +138,12 @@ class Tabs(Protocol):
         """
         ...
 
-    def read_record(self) -> "str | None":
-        """The origin's shared session record, if any."""
+    def read_record(self, key: str) -> "str | None":
+        """The origin's shared record under ``key``, if any."""
         ...
 
-    def write_record(self, record: str) -> None:
-        """Replace the origin's shared session record."""
+    def write_record(self, key: str, record: str) -> None:
+        """Replace the origin's shared record under ``key``."""
         ...
 
     def close(self) -> None:

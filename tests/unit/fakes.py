@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from lucia_pyodide._compat._protocols import HttpResponse, LockGrant, LockTimeout
+from lucia_pyodide._tabs import RECORD_KEY
 
 PAGE_DATA = '[{"type":"data","data":{"_lucia":{"userId":"u1","username":"al"}},"uses":{}},null]'
 REFUSED = HttpResponse(500, '{"message":"AUTH_INVALID_REFRESH_TOKEN"}')
@@ -247,27 +248,28 @@ class FakeTabs:
         self.locked += 1
         return LockGrant(lock.release, waited=waited)
 
-    def read_record(self) -> str | None:
+    def read_record(self, key: str) -> str | None:
         if self.broken:
             raise OSError("SecurityError: localStorage is not available")
-        return self.origin.storage.get("record")
+        return self.origin.storage.get(key)
 
-    def write_record(self, record: str) -> None:
+    def write_record(self, key: str, record: str) -> None:
         if self.broken:
             raise OSError("QuotaExceededError")
         if self.origin.news_delay:
             asyncio.get_running_loop().call_later(
-                self.origin.news_delay, self.origin.storage.__setitem__, "record", record)
+                self.origin.news_delay, self.origin.storage.__setitem__, key, record)
         else:
-            self.origin.storage["record"] = record
+            self.origin.storage[key] = record
 
     @property
     def record(self) -> str | None:
-        return self.origin.storage.get("record")
+        """The refresh's (or end's) record, as ``TabSync`` keeps it."""
+        return self.origin.storage.get(RECORD_KEY)
 
     @record.setter
     def record(self, value: str) -> None:
-        self.origin.storage["record"] = value
+        self.origin.storage[RECORD_KEY] = value
 
     def close(self) -> None:
         self.origin.listeners = [(t, f) for t, f in self.origin.listeners if t is not self]

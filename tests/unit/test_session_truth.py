@@ -9,13 +9,17 @@ run for real in Chromium in tests/e2e/test_session_truth.py.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable
 
 import pytest
 
 from lucia_pyodide import AuthEvent, LuciaClient, LuciaError
+from lucia_pyodide._tabs import TabSync, now_ms
 
 from .fakes import FakePage, FakeTabs, LuciaModel, Origin, page_data
+
+DAY_MS = 24 * 3600 * 1000
 
 
 def tab(model: LuciaModel, origin: Origin, user: str | None = "u1") -> LuciaClient:
@@ -239,3 +243,38 @@ def test_without_locks_two_retries_at_once_do_not_lose_the_session() -> None:
     assert [e for e in model.log if e.startswith("refresh")].count("refresh-session 500") == 3
     assert not any("SESSION_LOST" in e for h in heard for e in h)
     assert model.signed_in_user() == "u1"
+
+
+def test_a_sign_in_note_never_replaces_a_refresh_its_tab_did_not_see_yet() -> None:
+    """A WebKit run: a page noted its user 13 ms after another tab's refresh, from a copy of
+    localStorage that did not show the refresh yet; the next new tab found no expiry and
+    refreshed again. The note has a key of its own: the refresh's expiry stays known."""
+    async def scenario() -> tuple[int | None, int]:
+        origin = Origin(news_delay=0.05)
+        refresher, noter, newcomer = (TabSync(origin.tab(), max_lifetime_ms=DAY_MS)
+                                      for _ in range(3))
+        expires = now_ms() + 3_600_000
+        refresher.record_refresh(expires, "u1")
+        assert noter.say_signed_in("u1")  # its copy does not show the refresh yet
+        await asyncio.sleep(0.2)
+        return newcomer.known_expiry("u1"), expires
+
+    known, expires = asyncio.run(scenario())
+    assert known == expires
+
+
+def test_the_later_of_a_sign_in_note_and_a_record_is_the_origins_session() -> None:
+    origin = Origin()
+    ticks = itertools.count(now_ms())  # one write per millisecond, in order
+    one, other = (TabSync(origin.tab(), max_lifetime_ms=DAY_MS, clock_ms=lambda: next(ticks))
+                  for _ in range(2))
+    expires = now_ms() + 3_600_000
+    one.record_refresh(expires, "u1")
+    assert not other.say_signed_in("u1") and other.known_expiry("u1") == expires
+    assert other.say_signed_in("u2")  # someone else signed in: u1's expiry is no one's now
+    assert one.known_expiry("u1") is None and one.known_expiry("u2") is None
+    one.record_end()
+    assert other.record() is not None and other.record().ended  # type: ignore[union-attr]
+    assert other.say_signed_in("u3")  # a sign-in after the end
+    assert one.record() is not None and one.record().live  # type: ignore[union-attr]
+    assert not one.ended_since(0)
