@@ -274,7 +274,9 @@ def test_the_later_of_a_sign_in_note_and_a_record_is_the_origins_session() -> No
     assert other.say_signed_in("u2")  # someone else signed in: u1's expiry is no one's now
     assert one.known_expiry("u1") is None and one.known_expiry("u2") is None
     one.record_end()
-    assert other.record() is not None and other.record().ended  # type: ignore[union-attr]
+    ended = other.record()
+    assert ended is not None and ended.ended
     assert other.say_signed_in("u3")  # a sign-in after the end
-    assert one.record() is not None and one.record().live  # type: ignore[union-attr]
+    signed_in = one.record()
+    assert signed_in is not None and signed_in.live and signed_in.user_id == "u3"
     assert not one.ended_since(0)
