@@ -126,8 +126,11 @@ def fail_with_page(driver: WebDriver, what: str) -> None:
     except Exception as err:  # a browser started without logs, or gone
         said = [f"(no console: {err})"]
     body = driver.execute_script("return document.body ? document.body.innerText : ''")
+    stages = driver.execute_script("return window.bootStages || ['(a page without boot_progress.js)']")
     pytest.fail(f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n"
-                + "\n".join(said[-20:]) + "\nthe last files it fetched (ms from navigation start):\n"
+                + "\n".join(said[-20:]) + "\nPyScript's boot stages (ms from navigation start):\n"
+                + "\n".join(map(str, stages[-12:]))
+                + "\nthe last files it fetched (ms from navigation start):\n"
                 + "\n".join(fetched(driver)[-8:]))
 
 
