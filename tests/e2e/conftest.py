@@ -118,20 +118,30 @@ def browser(engine: Engine) -> Iterator[WebDriver]:
 
 
 def fail_with_page(driver: WebDriver, what: str) -> None:
-    """Fail, saying what the page showed: its text, its console, what it fetched, a screenshot."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "timeout.png"))
+    """Fail, saying what the page showed: its text, its console, its boot stages, what it
+    fetched, and a screenshot if the driver gives one.
+
+    Everything is read before the screenshot: WebKitWebDriver once answered scripts on a
+    lab tab that did not boot and then never answered the screenshot (urllib3 gave up after
+    its retries), and the report must not be lost with it.
+    """
     try:
         said = [line[:300] for line in console(driver) or ["(this engine's driver has no console)"]]
     except Exception as err:  # a browser started without logs, or gone
         said = [f"(no console: {err})"]
     body = driver.execute_script("return document.body ? document.body.innerText : ''")
     stages = driver.execute_script("return window.bootStages || ['(a page without boot_progress.js)']")
-    pytest.fail(f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n"
-                + "\n".join(said[-20:]) + "\nPyScript's boot stages (ms from navigation start):\n"
-                + "\n".join(map(str, stages[-12:]))
-                + "\nthe last files it fetched (ms from navigation start):\n"
-                + "\n".join(fetched(driver)[-8:]))
+    report = (f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n"
+              + "\n".join(said[-20:]) + "\nPyScript's boot stages (ms from navigation start):\n"
+              + "\n".join(map(str, stages[-12:]))
+              + "\nthe last files it fetched (ms from navigation start):\n"
+              + "\n".join(fetched(driver)[-8:]))
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        driver.save_screenshot(str(ARTIFACTS / "timeout.png"))
+    except Exception as err:
+        report += f"\n(no screenshot: {str(err)[:200]})"
+    pytest.fail(report)
 
 
 def fetched(driver: WebDriver) -> list[str]:
