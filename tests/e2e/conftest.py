@@ -134,6 +134,8 @@ def fail_with_page(driver: WebDriver, what: str) -> None:
     report = (f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n"
               + "\n".join(said[-20:]) + "\nPyScript's boot stages (ms from navigation start):\n"
               + "\n".join(map(str, stages[-12:]))
+              + "\nits console.error lines (the lab page keeps them):\n"
+              + "\n".join(driver.execute_script("return window.pageErrors || ['(none kept)']")[-6:])
               + "\nthe last files it fetched (ms from navigation start):\n"
               + "\n".join(fetched(driver)[-8:]))
     ARTIFACTS.mkdir(exist_ok=True)
