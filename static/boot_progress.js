@@ -1,21 +1,25 @@
-// The demo's loading line shows where PyScript's boot is ("Loading Storage", "Loading
-// interpreter", a package...), from the progress events PyScript dispatches on window.
-// Each stage is also kept, with its time from navigation start, in window.bootStages:
-// a page that never boots says where it stopped (the e2e tests print it on a timeout).
-// Errors nobody caught are kept there too: WebKit's driver gives the tests no console.
-// A classic script: it runs before PyScript's module, so no stage is missed.
-window.bootStages = [];
-for (const type of ["py:progress", "mpy:progress"]) {
-  addEventListener(type, (event) => {
-    const stage = String(event.detail);
-    window.bootStages.push(`${Math.round(performance.now())} ${stage}`);
-    const loading = document.getElementById("loading");
-    if (loading) loading.textContent = `Loading Python… ${stage}`;
-  });
+// What a page said while it booted and ran, kept for a failure report: the engine's driver
+// may give the tests no console (WebKit's). Each line, with its time from navigation start,
+// goes into window.pageLog: PyScript's boot stages (the progress events it dispatches on
+// window), console.error's lines (Pyodide reports a fatal error there), and errors nobody
+// caught. On the demo's pages the loading line also shows the boot stage as it goes.
+// A classic script, loaded before the page's modules, so nothing is missed; its names are
+// kept in a block, out of the page's global scope.
+window.pageLog = [];
+{
+  const keep = (line) => window.pageLog.push(`${Math.round(performance.now())} ${line}`.slice(0, 2000));
+  for (const type of ["py:progress", "mpy:progress"]) {
+    addEventListener(type, (event) => {
+      keep(String(event.detail));
+      const loading = document.getElementById("loading");
+      if (loading) loading.textContent = `Loading Python… ${event.detail}`;
+    });
+  }
+  const consoleError = console.error.bind(console);
+  console.error = (...args) => {
+    keep("console.error: " + args.map((a) => (a && a.stack ? `${a}\n${a.stack}` : String(a))).join(" "));
+    consoleError(...args);
+  };
+  addEventListener("error", (event) => keep(`error: ${event.message}`));
+  addEventListener("unhandledrejection", (event) => keep(`unhandled rejection: ${event.reason}`));
 }
-addEventListener("error", (event) => {
-  window.bootStages.push(`${Math.round(performance.now())} error: ${event.message}`);
-});
-addEventListener("unhandledrejection", (event) => {
-  window.bootStages.push(`${Math.round(performance.now())} unhandled rejection: ${event.reason}`);
-});

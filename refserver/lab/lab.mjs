@@ -28,15 +28,6 @@ async function microPythonLab() {
 }
 
 window.labLogged = [];  // the client's log lines (tests/e2e/lab.py PRELUDE)
-// What the page reported as an error (Pyodide reports a fatal error with console.error),
-// kept for a failure report where the engine's driver has no console (WebKit's).
-window.pageErrors = [];
-const consoleError = console.error.bind(console);
-console.error = (...args) => {
-  const line = args.map((a) => (a && a.stack ? `${a}\n${a.stack}` : String(a))).join(" ");
-  window.pageErrors.push(line.slice(0, 2000));
-  consoleError(...args);
-};
 try {
   const micro = document.body.dataset.interpreter === "micropython";
   window.labRun = await (micro ? microPythonLab() : pyodideLab());

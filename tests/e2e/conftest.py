@@ -118,8 +118,9 @@ def browser(engine: Engine) -> Iterator[WebDriver]:
 
 
 def fail_with_page(driver: WebDriver, what: str) -> None:
-    """Fail, saying what the page showed: its text, its console, its boot stages, what it
-    fetched, and a screenshot if the driver gives one.
+    """Fail, saying what the page showed: its text, its console, what it kept in its
+    ``pageLog`` (``static/boot_progress.js``), what it fetched, and a screenshot if the
+    driver gives one.
 
     Everything is read before the screenshot: WebKitWebDriver once answered scripts on a
     lab tab that did not boot and then never answered the screenshot (urllib3 gave up after
@@ -130,12 +131,10 @@ def fail_with_page(driver: WebDriver, what: str) -> None:
     except Exception as err:  # a browser started without logs, or gone
         said = [f"(no console: {err})"]
     body = driver.execute_script("return document.body ? document.body.innerText : ''")
-    stages = driver.execute_script("return window.bootStages || ['(a page without boot_progress.js)']")
+    kept = driver.execute_script("return window.pageLog || ['(a page without boot_progress.js)']")
     report = (f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n"
-              + "\n".join(said[-20:]) + "\nPyScript's boot stages (ms from navigation start):\n"
-              + "\n".join(map(str, stages[-12:]))
-              + "\nits console.error lines (the lab page keeps them):\n"
-              + "\n".join(driver.execute_script("return window.pageErrors || ['(none kept)']")[-6:])
+              + "\n".join(said[-20:]) + "\nwhat the page kept (ms from navigation start):\n"
+              + "\n".join(map(str, kept[-16:]))
               + "\nthe last files it fetched (ms from navigation start):\n"
               + "\n".join(fetched(driver)[-8:]))
     ARTIFACTS.mkdir(exist_ok=True)
