@@ -142,14 +142,16 @@ $(filter micropython-%,$(RELEASE_RUNS)):
 # The demo app as a person uses it, and every session state across real tabs, in Chromium,
 # Firefox ESR and WebKitGTK, the four runs side by side (each mostly waits on its timers;
 # six, each engine split, kept the cores so busy that a Pyodide boot took over 30 s).
-# Screenshots go to test-artifacts/. A test during which Chromium's renderer crashed ("tab
-# crashed": the browser's failure, seen about once in a few runs, in lab tabs that had
-# passed the same steps before) runs once more, on fresh tabs; the report marks it R.
+# Screenshots go to test-artifacts/. A test during which the engine failed under the page
+# runs once more, on fresh tabs, and the report marks it R: Chromium's renderer crashed
+# ("tab crashed", seen about once in a few runs, in lab tabs that had passed the same steps
+# before), or a WebKit page's Pyodide "fatally failed" (a trap in the wasm; the report and
+# test-artifacts/replaced-tabs.log keep the page's own account of it).
 e2e: setup release-assets
 	$(MAKE) --no-print-directory -j$(words $(E2E_RUNS)) -O $(E2E_RUNS)
 
 # The tests that need no browser run with the first engine's (its pages, if it is split).
-E2E_TEST = $(PY) -m pytest -q -p no:cacheprovider --only-rerun "tab crashed" --reruns 1
+E2E_TEST = $(PY) -m pytest -q -p no:cacheprovider --only-rerun "tab crashed|fatally failed" --reruns 1
 BROWSER_ONLY = $(if $(filter $(1),$(firstword $(ENGINES))),,--browser-tests-only)
 $(E2E_WHOLE_RUNS): e2e-%:
 	$(E2E_TEST) tests/e2e --engines=$* $(call BROWSER_ONLY,$*)

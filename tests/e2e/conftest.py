@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 BOOT_TIMEOUT = 90  # Pyodide + the wheel on a busy 2-core machine
 #: What the demo pages (and the lab) set once their Python is up.
 READY = "document.body.dataset.ready"
+#: What a page's interpreter prints when the engine under it failed and it gave up
+#: (Pyodide's ``fatal_error``: a trap or a stack overflow in the wasm, after which every
+#: call throws "already fatally failed"). ``fail_with_page`` names it, and make test
+#: reruns a test that met it, once, as it does a crashed tab.
+ENGINE_FAILURES = ("Pyodide has suffered a fatal error", "already fatally failed")
 
 
 def serve(lifetime_s: float = 8 * 3600, *, test_api: bool = False) -> tuple[App, str, object]:
@@ -120,11 +125,9 @@ def browser(engine: Engine) -> Iterator[WebDriver]:
 def fail_with_page(driver: WebDriver, what: str) -> None:
     """Fail, saying what the page showed: its text, its console, what it kept in its
     ``pageLog`` (``static/boot_progress.js``), what it fetched, and a screenshot if the
-    driver gives one.
-
-    Everything is read before the screenshot: WebKitWebDriver once answered scripts on a
-    lab tab that did not boot and then never answered the screenshot (urllib3 gave up after
-    its retries), and the report must not be lost with it.
+    driver gives one (``screenshot``, taken last, so the report is never lost with it).
+    A page whose Pyodide fatally failed says so first: the engine failed under the page
+    (make test reruns that test once).
     """
     try:
         said = [line[:300] for line in console(driver) or ["(this engine's driver has no console)"]]
@@ -132,17 +135,36 @@ def fail_with_page(driver: WebDriver, what: str) -> None:
         said = [f"(no console: {err})"]
     body = driver.execute_script("return document.body ? document.body.innerText : ''")
     kept = driver.execute_script("return window.pageLog || ['(a page without boot_progress.js)']")
+    if any(mark in str(line) for line in kept for mark in ENGINE_FAILURES):
+        what = f"the page's Pyodide fatally failed (the page log says why); {what}"
     report = (f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n"
               + "\n".join(said[-20:]) + "\nwhat the page kept (ms from navigation start):\n"
               + "\n".join(map(str, kept[-16:]))
               + "\nthe last files it fetched (ms from navigation start):\n"
               + "\n".join(fetched(driver)[-8:]))
+    pytest.fail(report + screenshot(driver))
+
+
+def screenshot(driver: WebDriver, wait_s: float = 20) -> str:
+    """Save the page's screenshot in test-artifacts/timeout.png; "" or why there is none.
+
+    At most ``wait_s``: WebKitWebDriver once never answered it, and urllib3 then waited
+    150 s for each of its three tries (selenium sets that timeout when it connects).
+    """
     ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        driver.save_screenshot(str(ARTIFACTS / "timeout.png"))
-    except Exception as err:
-        report += f"\n(no screenshot: {str(err)[:200]})"
-    pytest.fail(report)
+    outcome: list[str] = []
+
+    def take() -> None:
+        try:
+            driver.save_screenshot(str(ARTIFACTS / "timeout.png"))
+            outcome.append("")
+        except Exception as err:  # a driver that refuses it: noted, the report matters more
+            outcome.append(f"\n(no screenshot: {str(err)[:200]})")
+
+    taking = threading.Thread(target=take, daemon=True)
+    taking.start()
+    taking.join(wait_s)
+    return outcome[0] if outcome else f"\n(no screenshot: the driver did not answer in {wait_s} s)"
 
 
 def fetched(driver: WebDriver) -> list[str]:
@@ -316,10 +338,7 @@ def user(lab: Lab) -> dict[str, Any]:
     """A clean slate in every tab, then a signed-in user that every tab's page shows."""
     from .lab import PRELUDE  # noqa: PLC0415
 
-    crashed = lab.replace_crashed(PRELUDE)
-    if crashed:
-        warnings.warn(f"lab tabs {crashed} had crashed (the browser's renderer); replaced them",
-                      stacklevel=1)
+    lab.replace_dead(PRELUDE)
     lab.call("/__test__/reset", {})
     lab.js(lab.tabs[0], "localStorage.clear()")
     lab.driver.delete_all_cookies()

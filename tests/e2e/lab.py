@@ -16,14 +16,24 @@ import json
 import textwrap
 import time
 import urllib.request
+import warnings
 from typing import Any
 
+import pytest
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from tools.browser import console
 
-from .conftest import fail_with_page, open_booted, rendered_user
+from .conftest import ARTIFACTS, ENGINE_FAILURES, fail_with_page, open_booted, rendered_user
+
+#: In a tab: why it is dead (its page failed to boot, or its interpreter fatally failed:
+#: the page log from that line on, which has the interpreter's own account), or null.
+_DEAD = ("const log = window.pageLog || [];\n"
+         "const at = log.findIndex(line => " + json.dumps(ENGINE_FAILURES)
+         + ".some(mark => line.includes(mark)));\n"
+         "return document.body.dataset.failed || (at >= 0 && 'its interpreter fatally failed: '"
+         " + log.slice(at, at + 8).join('\\n')) || null;")
 
 #: Starts Python in the page: arguments[0] as written, arguments[1] as rewritten for
 #: MicroPython (``for_micropython``), whichever interpreter the page in the tab runs now
@@ -81,39 +91,56 @@ class Lab:
         return int(self.call("/__test__/stats").get("POST /api/auth/refresh-session", 0))
 
     def open(self, count: int) -> None:
-        """Have ``count`` lab tabs open and booted (reloaded, so each page load is real)."""
+        """Have ``count`` lab tabs open and booted (reloaded, so each page load is real).
+
+        A tab that does not boot gets one more try in a fresh tab, with a warning that
+        carries its report (``ENGINE_FAILURES``): this is a fixture's setup, not a test's
+        step, and one engine's lost boot would otherwise fail every test of the lab.
+        """
         while len(self.tabs) < count:
             if self.tabs:
                 self.driver.switch_to.new_window("tab")
             self.tabs.append(self.driver.current_window_handle)
-        for handle in self.tabs[:count]:
-            self.reload(handle)
+        for index in range(count):
+            try:
+                self.reload(self.tabs[index])
+            except pytest.fail.Exception as failure:
+                note_replaced(index, f"did not boot: {failure}")
+                self.renew(index)
 
-    def replace_crashed(self, prelude: str) -> list[int]:
-        """Open a fresh tab for each one whose renderer crashed; which were replaced.
+    def replace_dead(self, prelude: str) -> list[int]:
+        """Open a fresh tab for each one that is dead, and run ``prelude`` in it; which were.
 
-        Headless Chromium on a loaded 2-core machine has crashed a renderer now and then
-        ("tab crashed"), in this suite and in the demo's; a crash is the browser's, and a
-        test's own steps never continue in a tab that crashed.
+        Dead is the engine's doing, never a test's step: a renderer that crashed (headless
+        Chromium on a loaded 2-core machine, "tab crashed"), or a page whose interpreter
+        fatally failed (``ENGINE_FAILURES``; Pyodide then refuses every later call). Each
+        replacement is warned about and logged with the page's own record of why.
         """
         replaced = []
         for index, handle in enumerate(self.tabs):
             try:
                 self.driver.switch_to.window(handle)
-                self.driver.execute_script("return 1")
-                continue
+                why = self.driver.execute_script(_DEAD)
             except WebDriverException as err:
                 if "crashed" not in str(err):
                     raise
-            with contextlib.suppress(WebDriverException):  # it may be gone already
-                self.driver.close()
-            self.driver.switch_to.window(self.driver.window_handles[0])
-            self.driver.switch_to.new_window("tab")
-            self.tabs[index] = self.driver.current_window_handle
-            self.reload(self.tabs[index])
-            self.run(self.tabs[index], prelude)
-            replaced.append(index)
+                why = "its renderer crashed"
+            if why:
+                note_replaced(index, str(why))
+                self.renew(index)
+                self.run(self.tabs[index], prelude)
+                replaced.append(index)
         return replaced
+
+    def renew(self, index: int) -> None:
+        """Close tab ``index`` (if it still answers) and boot the lab in a fresh tab."""
+        with contextlib.suppress(WebDriverException):  # it may be gone already
+            self.driver.switch_to.window(self.tabs[index])
+            self.driver.close()
+        self.driver.switch_to.window(self.driver.window_handles[0])
+        self.driver.switch_to.new_window("tab")
+        self.tabs[index] = self.driver.current_window_handle
+        self.reload(self.tabs[index])
 
     def reload(self, handle: str, query: str = "", interpreter: str | None = None) -> None:
         """Load the lab page in a tab (a page load: the server may rotate the tokens).
@@ -208,6 +235,16 @@ def page_user(lab: Lab, handle: str) -> Any:
     """What a reload of any page would show in the tab: the user the server renders now."""
     lab.driver.switch_to.window(handle)
     return rendered_user(lab.driver, "/__test__/lab")
+
+
+def note_replaced(index: int, why: str) -> None:
+    """Warn that lab tab ``index`` was replaced and why, and keep the whole why in
+    ``test-artifacts/replaced-tabs.log``: a warning's summary is short, and a green run's
+    output is not kept, but how often an engine fails is worth knowing."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "replaced-tabs.log").open("a", encoding="utf-8") as log:
+        log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} tab {index}: {why}\n\n")
+    warnings.warn(f"lab tab {index} replaced: {why[:600]}", stacklevel=2)
 
 
 # -- the fixtures of the lab suites: the server, the browser, the tabs, a signed-in user -------
