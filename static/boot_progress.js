@@ -3,7 +3,8 @@
 // goes into window.pageLog: PyScript's boot stages (the progress events it dispatches on
 // window), console.error's and console.warn's lines (Pyodide reports a fatal error on the
 // first, and a wasm start that failed, after which loadPyodide never settles, on the
-// second), and errors nobody caught. On the demo's pages the loading line also shows the boot stage as it goes.
+// second), and errors nobody caught. On the demo's pages the loading line also shows the
+// boot stage as it goes.
 // A classic script, loaded before the page's modules, so nothing is missed; its names are
 // kept in a block, out of the page's global scope.
 window.pageLog = [];

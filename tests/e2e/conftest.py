@@ -49,6 +49,15 @@ READY = "document.body.dataset.ready"
 ENGINE_FAILURES = ("Pyodide has suffered a fatal error", "already fatally failed")
 
 
+def engine_failure(page_log: list[Any]) -> str | None:
+    """The page log (``window.pageLog``) from its first ``ENGINE_FAILURES`` line on, a few
+    lines, which carry the interpreter's own account of why; None if it has none."""
+    lines = [str(line) for line in page_log]
+    at = next((i for i, line in enumerate(lines)
+               if any(mark in line for mark in ENGINE_FAILURES)), None)
+    return None if at is None else "\n".join(lines[at:at + 8])
+
+
 def serve(lifetime_s: float = 8 * 3600, *, test_api: bool = False) -> tuple[App, str, object]:
     """A reference server with the demo user and the built assets: (app, url, server)."""
     build = ROOT / "build"
@@ -135,7 +144,7 @@ def fail_with_page(driver: WebDriver, what: str) -> None:
         said = [f"(no console: {err})"]
     body = driver.execute_script("return document.body ? document.body.innerText : ''")
     kept = driver.execute_script("return window.pageLog || ['(a page without boot_progress.js)']")
-    if any(mark in str(line) for line in kept for mark in ENGINE_FAILURES):
+    if engine_failure(kept):
         what = f"the page's Pyodide fatally failed (the page log says why); {what}"
     report = (f"{what} on {driver.current_url}\npage text: {body!r}\nconsole:\n"
               + "\n".join(said[-20:]) + "\nwhat the page kept (ms from navigation start):\n"

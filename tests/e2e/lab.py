@@ -25,15 +25,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from tools.browser import console
 
-from .conftest import ARTIFACTS, ENGINE_FAILURES, fail_with_page, open_booted, rendered_user
-
-#: In a tab: why it is dead (its page failed to boot, or its interpreter fatally failed:
-#: the page log from that line on, which has the interpreter's own account), or null.
-_DEAD = ("const log = window.pageLog || [];\n"
-         "const at = log.findIndex(line => " + json.dumps(ENGINE_FAILURES)
-         + ".some(mark => line.includes(mark)));\n"
-         "return document.body.dataset.failed || (at >= 0 && 'its interpreter fatally failed: '"
-         " + log.slice(at, at + 8).join('\\n')) || null;")
+from .conftest import ARTIFACTS, engine_failure, fail_with_page, open_booted, rendered_user
 
 #: Starts Python in the page: arguments[0] as written, arguments[1] as rewritten for
 #: MicroPython (``for_micropython``), whichever interpreter the page in the tab runs now
@@ -94,7 +86,7 @@ class Lab:
         """Have ``count`` lab tabs open and booted (reloaded, so each page load is real).
 
         A tab that does not boot gets one more try in a fresh tab, with a warning that
-        carries its report (``ENGINE_FAILURES``): this is a fixture's setup, not a test's
+        carries its report (``note_replaced``): this is a fixture's setup, not a test's
         step, and one engine's lost boot would otherwise fail every test of the lab.
         """
         while len(self.tabs) < count:
@@ -108,29 +100,29 @@ class Lab:
                 note_replaced(index, f"did not boot: {failure}")
                 self.renew(index)
 
-    def replace_dead(self, prelude: str) -> list[int]:
-        """Open a fresh tab for each one that is dead, and run ``prelude`` in it; which were.
+    def replace_dead(self, prelude: str) -> None:
+        """Open a fresh tab for each one that is dead, and run ``prelude`` in it.
 
         Dead is the engine's doing, never a test's step: a renderer that crashed (headless
         Chromium on a loaded 2-core machine, "tab crashed"), or a page whose interpreter
         fatally failed (``ENGINE_FAILURES``; Pyodide then refuses every later call). Each
         replacement is warned about and logged with the page's own record of why.
         """
-        replaced = []
         for index, handle in enumerate(self.tabs):
             try:
                 self.driver.switch_to.window(handle)
-                why = self.driver.execute_script(_DEAD)
+                failed, page_log = self.driver.execute_script(
+                    "return [document.body.dataset.failed || null, window.pageLog || []]")
             except WebDriverException as err:
                 if "crashed" not in str(err):
                     raise
-                why = "its renderer crashed"
+                failed, page_log = "its renderer crashed", []
+            fatal = engine_failure(page_log)
+            why = failed or (fatal and f"its interpreter fatally failed: {fatal}")
             if why:
-                note_replaced(index, str(why))
+                note_replaced(index, why)
                 self.renew(index)
                 self.run(self.tabs[index], prelude)
-                replaced.append(index)
-        return replaced
 
     def renew(self, index: int) -> None:
         """Close tab ``index`` (if it still answers) and boot the lab in a fresh tab."""
