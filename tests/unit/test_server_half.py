@@ -62,7 +62,7 @@ users = st.builds(lambda uid, attrs: {"userId": uid, **attrs},
                                   max_size=4))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(users)
 def test_the_json_tag_holds_exactly_the_user(user: dict[str, Any]) -> None:
     html = user_script_tag(user)
@@ -73,7 +73,7 @@ def test_the_json_tag_holds_exactly_the_user(user: dict[str, Any]) -> None:
     assert not re.search(r"</script|<!--", text, re.IGNORECASE)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(users)
 def test_the_sveltekit_script_holds_exactly_the_user(user: dict[str, Any]) -> None:
     [text] = scripts_of(page_data_script(user, nonce="r4nd0m"))

@@ -125,7 +125,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=2000)
 @given(json_values)
 def test_any_json_gives_a_user_none_or_a_lucia_error(value: object) -> None:
     for parse in (user_from_page_data_json, user_from_script_text):
@@ -137,7 +137,7 @@ def test_any_json_gives_a_user_none_or_a_lucia_error(value: object) -> None:
             assert result is None or isinstance(result, User)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=2000)
 @given(st.text())
 def test_any_text_gives_a_user_none_or_a_lucia_error(text: str) -> None:
     for parse in (user_from_page_data_json, user_from_script_text):
@@ -147,7 +147,7 @@ def test_any_text_gives_a_user_none_or_a_lucia_error(text: str) -> None:
             assert err.code == "AUTH_INVALID_USER_DATA"
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500)
 @given(st.dictionaries(st.text(), json_values, max_size=6), st.text(min_size=1))
 def test_valid_users_round_trip(attributes: dict[str, object], user_id: str) -> None:
     attributes.pop("userId", None)
